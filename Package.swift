@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// System libraries are linked through module maps so the hot paths (inflate, zstd, CRC32,
+/// XXH3, digests) run in process instead of through pipes to external tools.
+let package = Package(
+    name: "LiteServer",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ocs-restore-img", targets: ["ocs-restore-img"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CXXHash", path: "Sources/CXXHash", providers: [.apt(["libxxhash-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CLinuxBlock", path: "Sources/CLinuxBlock"),
+
+        .target(name: "ClonezillaImage", dependencies: ["COpenSSL"]),
+        .target(name: "Compression", dependencies: ["CZlib", "CZstd"]),
+        .target(name: "Partclone", dependencies: ["CZlib", "CXXHash"]),
+        .target(name: "Restore", dependencies: ["ClonezillaImage", "Compression", "Partclone", "CLinuxBlock"]),
+        .executableTarget(name: "ocs-restore-img", dependencies: [
+            "Restore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "ClonezillaImageTests", dependencies: ["ClonezillaImage"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
+        .testTarget(name: "PartcloneTests", dependencies: ["Partclone", "Compression"]),
+        .testTarget(name: "RestoreTests", dependencies: ["Restore", "ClonezillaImage", "Compression", "Partclone"]),
+    ]
+)

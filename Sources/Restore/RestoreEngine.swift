@@ -1,0 +1,211 @@
+import ClonezillaImage
+import Foundation
+import Partclone
+
+/// `restoredisk` and `restoreparts` from a local image directory, in Clonezilla's order:
+/// checks → partition table → hidden data → partitions → swap → MBR boot code → sync.
+public struct RestoreEngine: Sendable {
+    public let options: RestoreOptions
+    public let log: RestoreLog
+
+    public init(options: RestoreOptions, log: RestoreLog) {
+        self.options = options
+        self.log = log
+    }
+
+    // MARK: restoredisk
+
+    public func restoreDisk(imageDirectory: String, targets: [String]) throws(RestoreError) {
+        let image = try loadImage(imageDirectory)
+        guard !image.disks.isEmpty else {
+            throw .usage("\(imageDirectory) is a partition image (no \"disk\" file); use restoreparts")
+        }
+        guard targets.count == image.disks.count else {
+            throw .usage("the image holds \(image.disks.count) disk(s) (\(image.disks.map(\.name).joined(separator: " "))); give one target for each")
+        }
+        try verifyChecksums(image)
+        var prepared: [(disk: ImageDirectory.Disk, target: String, table: SfdiskDump, jobs: [PartitionJob], createSize: UInt64?)] = []
+        for (disk, targetPath) in zip(image.disks, targets) {
+            prepared.append(try planDisk(disk, image: image, targetPath: targetPath))
+        }
+        for item in prepared {
+            try restore(disk: item.disk, image: image, targetPath: item.target, table: item.table, jobs: item.jobs, createSize: item.createSize)
+        }
+    }
+
+    private func planDisk(_ disk: ImageDirectory.Disk, image: ImageDirectory, targetPath: String) throws(RestoreError)
+        -> (disk: ImageDirectory.Disk, target: String, table: SfdiskDump, jobs: [PartitionJob], createSize: UInt64?) {
+        let info = try RestoreTarget.inspect(targetPath)
+        var table = disk.partitionTable
+        let sector = UInt64(table.sectorSize)
+        if info.isBlock && info.sector != table.sectorSize {
+            throw .target(path: targetPath, reason: "logical sector size \(info.sector) differs from the image's \(table.sectorSize)")
+        }
+        let sourceBytes = (disk.sourceSectors ?? table.requiredSectors) * sector
+        let createSize: UInt64? = info.exists && info.size > 0 ? nil : sourceBytes
+        let targetBytes = createSize ?? info.size
+        if options.keepPartitionTable {
+            guard info.exists else { throw .target(path: targetPath, reason: "does not exist, so it has no partition table to keep (-k)") }
+            table = try PartitionTableWriter.read(from: targetPath)
+        } else {
+            if !options.ignoreDiskSize && targetBytes < sourceBytes {
+                throw .targetTooSmall(target: targetPath, neededBytes: sourceBytes, actualBytes: targetBytes,
+                                      reason: "the source disk \(disk.name) (use -icds to restore onto a smaller disk if the partitions fit)")
+            }
+            if targetBytes < table.requiredSectors * sector {
+                throw .targetTooSmall(target: targetPath, neededBytes: table.requiredSectors * sector, actualBytes: targetBytes,
+                                      reason: "the partition table of \(disk.name)")
+            }
+        }
+        var jobs: [PartitionJob] = []
+        for part in disk.partitions {
+            let number = DeviceNames.partitionNumber(part, onDisk: disk.name)!
+            guard let entry = table.partition(number: number) else {
+                throw .target(path: targetPath, reason: "has no partition \(number) to restore \(part) into")
+            }
+            let offset = entry.start * UInt64(table.sectorSize), size = entry.size * UInt64(table.sectorSize)
+            guard offset + size <= targetBytes else {
+                throw .targetTooSmall(target: targetPath, neededBytes: offset + size, actualBytes: targetBytes, reason: "partition \(part)")
+            }
+            jobs.append(try JobChecks.job(partition: part, payload: image.payloads[part]!, directory: image.path,
+                                          offset: offset, size: size, options: options))
+        }
+        return (disk, targetPath, table, jobs, createSize)
+    }
+
+    private func restore(disk: ImageDirectory.Disk, image: ImageDirectory, targetPath: String, table: SfdiskDump,
+                         jobs: [PartitionJob], createSize: UInt64?) throws(RestoreError) {
+        if !options.keepPartitionTable {
+            // sfdisk runs before our exclusive open of a block device.
+            let target = try RestoreTarget(path: targetPath, createSize: createSize)
+            log.info("\(disk.name) → \(targetPath): writing the \(table.label == .gpt ? "GPT" : "MBR") partition table (\(table.partitions.count) partitions)")
+            try PartitionTableWriter.write(table, to: target)
+        }
+        let target = try RestoreTarget(path: targetPath, createSize: createSize)
+        try target.publishPartitions(table)
+        if options.restoreHiddenData, table.label == .dos, let hidden = disk.hiddenDataFile {
+            try restoreHiddenData(image.file(hidden), table: table, target: target)
+        }
+        for job in jobs { try restorePartition(job, image: image, target: target) }
+        try restoreSwap(disk: disk, table: table, target: target)
+        if !options.skipBootCode, let mbr = disk.mbrFile {
+            let code = try readFile(image.file(mbr))
+            guard code.count >= 446 else { throw .image(.malformed(file: image.file(mbr), line: 0, reason: "shorter than 446 bytes")) }
+            try target.write(Array(code[..<446]), at: 0)
+            log.verbose("\(disk.name): MBR boot code (446 bytes) written")
+        }
+        try target.sync()
+        log.info("\(disk.name) → \(targetPath): restore finished")
+    }
+
+    private func restoreHiddenData(_ path: String, table: SfdiskDump, target: RestoreTarget) throws(RestoreError) {
+        let data = try readFile(path)
+        let gap = ((table.partitions.map(\.start).min() ?? 1) - 1) * UInt64(table.sectorSize)
+        guard UInt64(data.count) <= gap else {
+            log.info("hidden data after the MBR (\(data.count) bytes) does not fit the \(gap)-byte gap before the first partition; skipped")
+            return
+        }
+        try target.write(data, at: UInt64(table.sectorSize))
+        log.verbose("hidden data after the MBR (\(data.count) bytes) written")
+    }
+
+    private func restoreSwap(disk: ImageDirectory.Disk, table: SfdiskDump, target: RestoreTarget) throws(RestoreError) {
+        for swap in disk.swapPartitions {
+            guard let number = DeviceNames.partitionNumber(swap.partition, onDisk: disk.name),
+                  let entry = table.partition(number: number) else { continue }
+            let size = entry.size * UInt64(table.sectorSize)
+            let page = try SwapHeader.page(areaBytes: size, pageSize: SwapHeader.systemPageSize, uuid: swap.uuid, label: swap.label)
+            try target.write(page, at: entry.start * UInt64(table.sectorSize))
+            log.info("\(swap.partition): swap area recreated" + (swap.label.map { " (label \($0))" } ?? ""))
+        }
+    }
+
+    // MARK: restoreparts
+
+    public func restoreParts(imageDirectory: String, partitions: [String], targets: [String]) throws(RestoreError) {
+        let image = try loadImage(imageDirectory)
+        guard !partitions.isEmpty, partitions.count == targets.count else {
+            throw .usage("give one target for each partition (\(partitions.count) partition(s), \(targets.count) target(s))")
+        }
+        try verifyChecksums(image)
+        var planned: [(job: PartitionJob, target: String, createSize: UInt64?)] = []
+        for (part, targetPath) in zip(partitions, targets) {
+            guard image.partitions.contains(part), let payload = image.payloads[part] else {
+                throw .image(.missingPayload(partition: part, directory: image.path))
+            }
+            let sourceSize = sourcePartitionBytes(part, image: image)
+            let info = try RestoreTarget.inspect(targetPath)
+            var job = try JobChecks.job(partition: part, payload: payload, directory: image.path, offset: 0,
+                                        size: info.exists && info.size > 0 ? info.size : .max, options: options)
+            let needed = job.header?.deviceSize ?? sourceSize
+            let createSize: UInt64?
+            if info.exists && info.size > 0 {
+                createSize = nil
+                if let needed, !options.ignoreDiskSize, info.size < needed {
+                    throw .targetTooSmall(target: targetPath, neededBytes: needed, actualBytes: info.size, reason: "partition \(part)")
+                }
+            } else {
+                guard let needed else { throw .usage("cannot tell the size of \(part): create \(targetPath) with the right size first") }
+                createSize = needed
+                job = PartitionJob(partition: part, payload: payload, offset: 0, size: needed, header: job.header)
+            }
+            planned.append((job, targetPath, createSize))
+        }
+        for item in planned {
+            let target = try RestoreTarget(path: item.target, createSize: item.createSize)
+            let job = PartitionJob(partition: item.job.partition, payload: item.job.payload, offset: 0,
+                                   size: target.size, header: item.job.header)
+            try restorePartition(job, image: image, target: target)
+            try target.sync()
+        }
+    }
+
+    private func sourcePartitionBytes(_ part: String, image: ImageDirectory) -> UInt64? {
+        for disk in image.disks {
+            if let number = DeviceNames.partitionNumber(part, onDisk: disk.name),
+               let entry = disk.partitionTable.partition(number: number) {
+                return entry.size * UInt64(disk.partitionTable.sectorSize)
+            }
+        }
+        return nil
+    }
+
+    // MARK: shared
+
+    private func restorePartition(_ job: PartitionJob, image: ImageDirectory, target: RestoreTarget) throws(RestoreError) {
+        let kind: String
+        switch job.payload.kind {
+        case .partclone(let fs): kind = "\(fs), partclone"
+        case .raw: kind = "raw"
+        case .ntfsclone: kind = "ntfsclone"
+        }
+        log.info("\(job.partition): restoring (\(kind), \(job.payload.chunks.count) chunk file(s)) → \(target.path) at byte \(job.offset)")
+        let progress = ProgressMeter(name: job.partition, totalBytes: job.expectedBytes, live: log.liveProgress)
+        try PayloadRestorer(payload: job.payload, directory: image.path)
+            .restore(into: target, at: job.offset, limit: job.size, progress: progress)
+        log.info(progress.finishSummary())
+    }
+
+    private func loadImage(_ path: String) throws(RestoreError) -> ImageDirectory {
+        let image: ImageDirectory
+        do { image = try ImageDirectory.load(path) } catch { throw .image(error) }
+        if image.isPseudoImage {
+            throw .image(.notAnImage(directory: path, reason: "it is a pseudo image (00-pseudo-img-note.txt) without file-system data"))
+        }
+        return image
+    }
+
+    private func verifyChecksums(_ image: ImageDirectory) throws(RestoreError) {
+        for kind in options.checksumChecks {
+            log.info("checking \(kind.rawValue) of \(image.path)")
+            do { try image.verifyChecksums(kind) } catch { throw .image(error) }
+        }
+    }
+
+    private func readFile(_ path: String) throws(RestoreError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .image(.unreadable(file: path, reason: "cannot be read"))
+        }
+        return [UInt8](data)
+    }
+}

@@ -1,0 +1,45 @@
+import ClonezillaImage
+import Partclone
+
+/// Everything decided and checked before the first byte is written: which payload goes where,
+/// and that it fits. Building a plan reads the image and the targets but writes nothing.
+struct PartitionJob {
+    let partition: String
+    let payload: Payload
+    /// Byte offset of the partition on its target, and its size.
+    let offset: UInt64
+    let size: UInt64
+    let header: ImageHeader?
+
+    var expectedBytes: UInt64? {
+        guard let header else { return payload.kind == .raw ? size : nil }
+        return header.usedBlocksPerBitmap * UInt64(header.blockSize)
+    }
+}
+
+enum JobChecks {
+    /// Reads the stream's header (unless `-scr`) and checks it against the partition it is
+    /// about to overwrite: same kind of file system, and a device size that fits.
+    static func job(partition: String, payload: Payload, directory: String, offset: UInt64, size: UInt64,
+                    options: RestoreOptions) throws(RestoreError) -> PartitionJob {
+        let restorer = PayloadRestorer(payload: payload, directory: directory)
+        var header: ImageHeader?
+        if case .ntfsclone = payload.kind {
+            _ = try restorer.header()
+        }
+        if !options.skipRestorableCheck {
+            header = try restorer.header()
+        }
+        if let header, case .partclone(let fs) = payload.kind {
+            guard FileSystemNames.compatible(nameFS: fs, headerFS: header.fileSystem) else {
+                throw .streamMismatch(partition: partition,
+                                      reason: "the image file says \(fs) but its partclone header says \(header.fileSystem)")
+            }
+            if !options.ignoreDiskSize && header.deviceSize > size {
+                throw .targetTooSmall(target: partition, neededBytes: header.deviceSize, actualBytes: size,
+                                      reason: "the \(header.fileSystem) file system of \(partition)")
+            }
+        }
+        return PartitionJob(partition: partition, payload: payload, offset: offset, size: size, header: header)
+    }
+}

@@ -28,9 +28,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "ClonezillaImageTests", dependencies: ["ClonezillaImage"]),
-        .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
-        .testTarget(name: "PartcloneTests", dependencies: ["Partclone", "Compression"]),
-        .testTarget(name: "RestoreTests", dependencies: ["Restore", "ClonezillaImage", "Compression", "Partclone"]),
+        .target(name: "TestSupport", dependencies: ["ClonezillaImage"], path: "Tests/TestSupport"),
+        .testTarget(name: "ClonezillaImageTests", dependencies: ["ClonezillaImage", "TestSupport"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "TestSupport"]),
+        .testTarget(name: "PartcloneTests", dependencies: ["Partclone", "Compression", "TestSupport", "CZlib", "CXXHash"]),
+        .testTarget(name: "RestoreTests", dependencies: ["Restore", "ClonezillaImage", "Compression", "Partclone", "TestSupport"]),
     ]
 )

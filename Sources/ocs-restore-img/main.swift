@@ -10,17 +10,18 @@ struct RestoreImageCommand: ParsableCommand {
         commandName: "ocs-restore-img",
         abstract: "Restore a Clonezilla image onto a block device or an image file.",
         discussion: """
-            restoredisk IMAGE TARGET...           one target (disk or whole-disk image file) per disk in the image
-            restoreparts IMAGE PART[,PART] TARGET...   one target (partition or file) per listed partition
+            restoredisk IMAGE TARGET...: one target (a disk, or a whole-disk image file) per disk in the image.
 
-            IMAGE is a directory path, or a name under --ocsroot. A missing target file is created with the
-            source disk's (or partition's) size; an existing one is never truncated. Options before or after
-            the mode are accepted, spelled as ocs-sr spells them (-k, -t, -j2, -cm, -icds, ...).
+            restoreparts IMAGE PART[,PART] TARGET...: one target (a partition, or a file) per listed partition.
+
+            IMAGE is a directory path, or a name under --ocsroot. A missing target file is created with the source disk's (or partition's) size; an existing one is never truncated. Options may come before or after the mode and are spelled as ocs-sr spells them (-k, -t, -j2, -cm, -icds, ...).
+
+            Exit status: 0 when every partition was restored and verified, 1 on any error (the message names the file, partition or device).
             """)
 
     @Argument(help: "restoredisk or restoreparts") var mode: String
     @Argument(help: "The image directory, or its name under --ocsroot.") var image: String
-    @Argument(parsing: .remaining, help: "restoredisk: TARGET...; restoreparts: PART[,PART] TARGET...") var rest: [String] = []
+    @Argument(help: "restoredisk: TARGET...; restoreparts: PART[,PART] TARGET...") var rest: [String] = []
 
     @Flag(name: [.customShort("b"), .customLong("batch")], help: "Batch mode: no questions, plain log lines.") var batch = false
     @Flag(name: [.customShort("k"), .customLong("no-create-partition")], help: "Keep the target's partition table.") var keepTable = false

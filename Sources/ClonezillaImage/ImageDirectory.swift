@@ -10,6 +10,11 @@ public struct ImageDirectory: Sendable {
         public var sourceSectors: UInt64?
         public var mbrFile: String?
         public var hiddenDataFile: String?
+        /// GPT fallbacks Clonezilla keeps beside the sfdisk dump: LBA 0–33, the last 33 LBAs,
+        /// and an `sgdisk -b` backup.
+        public var gptPrimaryFile: String?
+        public var gptBackupFile: String?
+        public var sgdiskBackupFile: String?
         /// Partitions of `parts` that live on this disk, in `parts` order.
         public var partitions: [String]
         public var swapPartitions: [SwapInfo]
@@ -49,6 +54,15 @@ public struct ImageDirectory: Sendable {
         }
         func words(_ name: String) throws(ImageError) -> [String] {
             try read(name).split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
+        }
+        /// A GPT dump must hold exactly the sectors `dd` saved, or it is damaged.
+        func gptDump(_ name: String, sectors: Int, sectorSize: Int) throws(ImageError) -> String? {
+            guard files.contains(name) else { return nil }
+            let size = (try? fm.attributesOfItem(atPath: path + "/" + name)[.size] as? Int) ?? -1
+            guard size == sectors * sectorSize else {
+                throw .malformed(file: path + "/" + name, line: 0, reason: "holds \(size) bytes, expected \(sectors) sectors of \(sectorSize)")
+            }
+            return name
         }
         let partitions = files.contains("parts") ? try words("parts") : []
         for part in partitions where part.contains("/") || part.hasPrefix(".") {
@@ -93,6 +107,9 @@ public struct ImageDirectory: Sendable {
                 name: diskName, partitionTable: table, sourceSectors: parted,
                 mbrFile: files.contains("\(diskName)-mbr") ? "\(diskName)-mbr" : nil,
                 hiddenDataFile: files.contains("\(diskName)-hidden-data-after-mbr") ? "\(diskName)-hidden-data-after-mbr" : nil,
+                gptPrimaryFile: try gptDump("\(diskName)-gpt-1st", sectors: 34, sectorSize: table.sectorSize),
+                gptBackupFile: try gptDump("\(diskName)-gpt-2nd", sectors: 33, sectorSize: table.sectorSize),
+                sgdiskBackupFile: files.contains("\(diskName)-gpt.gdisk") ? "\(diskName)-gpt.gdisk" : nil,
                 partitions: onDisk, swapPartitions: swaps))
         }
         let devFs = files.contains("dev-fs.list") ? DeviceFileSystem.parseList(try read("dev-fs.list")) : []

@@ -41,9 +41,9 @@ public final class ProgressMeter: @unchecked Sendable {
         if let total, total > 0 {
             let percent = min(100, Double(bytes) * 100 / Double(total))
             let eta = rate > 0 ? Double(total - min(bytes, total)) / rate : 0
-            line += " / \(Self.size(total)) \(String(format: "%5.1f%%", percent)) \(Self.size(UInt64(rate)))/s ETA \(Self.duration(eta))"
+            line += " / \(Self.size(total)) \(String(format: "%5.1f%%", percent)) \(Self.rate(rate)) ETA \(Self.duration(eta))"
         } else {
-            line += " \(Self.size(UInt64(rate)))/s"
+            line += " \(Self.rate(rate))"
         }
         FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
     }
@@ -52,7 +52,7 @@ public final class ProgressMeter: @unchecked Sendable {
     public func finishSummary() -> String {
         let seconds = max(elapsed, 0.001)
         if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        return "\(name): \(Self.size(bytes)) in \(String(format: "%.2f", seconds)) s (\(String(format: "%.1f", Double(bytes) / seconds / 1e6)) MB/s)"
+        return "\(name): \(Self.size(bytes)) in \(String(format: "%.2f", seconds)) s (\(Self.rate(Double(bytes) / seconds)))"
     }
 
     static func size(_ bytes: UInt64) -> String {
@@ -62,6 +62,8 @@ public final class ProgressMeter: @unchecked Sendable {
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
+
+    static func rate(_ bytesPerSecond: Double) -> String { String(format: "%.1f MB/s", bytesPerSecond / 1e6) }
 
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())

@@ -15,6 +15,9 @@ import TestSupport
         #expect(disk.mbrFile == "sda-mbr")
         #expect(disk.hiddenDataFile == (fixture == "cz-dos" ? "sda-hidden-data-after-mbr" : nil))
         #expect(disk.swapPartitions.map(\.partition) == ["sda3"])
+        #expect(disk.gptPrimaryFile == (fixture == "cz-gpt" ? "sda-gpt-1st" : nil))
+        #expect(disk.gptBackupFile == (fixture == "cz-gpt" ? "sda-gpt-2nd" : nil))
+        #expect(disk.sgdiskBackupFile == (fixture == "cz-gpt" ? "sda-gpt.gdisk" : nil))
         #expect(disk.swapPartitions[0].label == "fxswap")
         #expect(disk.swapPartitions[0].uuid == SwapInfo.parseUUID("5a5a0001-2222-4333-8444-555566667777"))
         #expect(image.payloads["sda1"]?.chunks == ["sda1.ext4-ptcl-img.zst.aa", "sda1.ext4-ptcl-img.zst.ab", "sda1.ext4-ptcl-img.zst.ac"])
@@ -45,7 +48,7 @@ import TestSupport
         let chunk = dir + "/img/sda1.ext4-ptcl-img.zst.ab"
         var bytes = TestEnv.readBytes(chunk)
         bytes[100] ^= 1
-        FileManager.default.createFile(atPath: chunk, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: chunk, contents: Data(bytes))
         for kind in [ChecksumFile.Kind.md5, .sha1] + tools {
             #expect(throws: ImageError.checksumMismatch(sumsFile: kind.rawValue, file: "sda1.ext4-ptcl-img.zst.ab")) {
                 try image.verifyChecksums(kind)
@@ -61,7 +64,7 @@ import TestSupport
         #expect(throws: ImageError.self) { _ = try ImageDirectory.load("/nonexistent-image-dir") }
         let dir = TestEnv.scratch("notimg")
         defer { TestEnv.cleanup(dir) }
-        FileManager.default.createFile(atPath: dir + "/readme.txt", contents: Data("hi".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/readme.txt", contents: Data("hi".utf8))
         do {
             _ = try ImageDirectory.load(dir)
             Issue.record("expected an error")

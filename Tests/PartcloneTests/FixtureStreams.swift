@@ -33,7 +33,7 @@ enum FixtureStreams {
 
 func sha256(_ bytes: [UInt8]) -> String {
     let path = NSTemporaryDirectory() + "liteserver-hash-\(UUID().uuidString)"
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     defer { try? FileManager.default.removeItem(atPath: path) }
     return TestEnv.sha256(path)
 }

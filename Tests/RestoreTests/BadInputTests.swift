@@ -24,7 +24,7 @@ import TestSupport
         func edit(_ file: String, _ change: (inout [UInt8]) -> Void) {
             var bytes = TestEnv.readBytes(image + "/" + file)
             change(&bytes)
-            FileManager.default.createFile(atPath: image + "/" + file, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: image + "/" + file, contents: Data(bytes))
         }
     }
 

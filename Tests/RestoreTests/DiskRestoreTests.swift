@@ -104,7 +104,7 @@ import TestSupport
         let sda3 = TestEnv.regions(TestEnv.fixture("cz-gpt")).first { $0.name == "sda3" }!
         let dir = TestEnv.scratch("swap")
         defer { TestEnv.cleanup(dir) }
-        FileManager.default.createFile(atPath: dir + "/swap", contents: Data(area))
+        _ = FileManager.default.createFile(atPath: dir + "/swap", contents: Data(area))
         #expect(TestEnv.sha256(dir + "/swap") == sda3.sha)
         area.removeAll()
         #expect(throws: RestoreError.self) { _ = try SwapHeader.page(areaBytes: 8192, pageSize: 4096, uuid: nil, label: nil) }

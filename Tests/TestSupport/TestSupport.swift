@@ -95,7 +95,7 @@ public enum TestEnv {
 
     /// A file of `size` zero bytes.
     public static func zeroFile(_ path: String, size: UInt64) {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         truncate(path, off_t(size))
     }
 }

@@ -46,10 +46,11 @@ final class DecodePipeline: @unchecked Sendable {
                         if slab.count == slab.storage.count { self.push(slab); current = nil }
                     }
                 }
-                if let slab = current, slab.count > 0 { push(slab) }
-                finish(error: nil)
+                finish(error: nil, partial: current)
             } catch {
-                finish(error: error)
+                // Data decoded before the error still reaches the consumer, so a decoder
+                // downstream can report the more precise problem first.
+                finish(error: error, partial: current)
             }
         }
         thread.stackSize = 1 << 20
@@ -88,8 +89,9 @@ final class DecodePipeline: @unchecked Sendable {
         condition.lock(); free.append(slab); condition.broadcast(); condition.unlock()
     }
 
-    private func finish(error: Error?) {
+    private func finish(error: Error?, partial: Slab?) {
         condition.lock()
+        if let partial, partial.count > 0, !(error is Cancelled) { filled.append(partial) }
         producerDone = true
         if !(error is Cancelled) { producerError = error }
         condition.broadcast()

@@ -38,6 +38,9 @@ public struct RestoreEngine: Sendable {
         let info = try RestoreTarget.inspect(targetPath)
         var table = disk.partitionTable
         let sector = UInt64(table.sectorSize)
+        if info.isBlock && RestoreTarget.isPartitionDevice(targetPath) {
+            throw .target(path: targetPath, reason: "is a partition; restoredisk needs a whole disk (use restoreparts for single partitions)")
+        }
         if info.isBlock && info.sector != table.sectorSize {
             throw .target(path: targetPath, reason: "logical sector size \(info.sector) differs from the image's \(table.sectorSize)")
         }

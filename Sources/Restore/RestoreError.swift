@@ -1,6 +1,5 @@
 import ClonezillaImage
-import Compression
-import Partclone
+import Foundation
 
 /// Why a restore stopped. Every case names the file, partition or device involved.
 public enum RestoreError: Error, CustomStringConvertible, Sendable {
@@ -36,7 +35,3 @@ public enum RestoreError: Error, CustomStringConvertible, Sendable {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

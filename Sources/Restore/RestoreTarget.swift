@@ -108,6 +108,16 @@ public final class RestoreTarget {
         }
     }
 
+    /// True when `path` is a partition of another block device (per sysfs), which cannot hold
+    /// a partition table of its own for `restoredisk`.
+    public static func isPartitionDevice(_ path: String) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFBLK else { return false }
+        let major = (st.st_rdev >> 8) & 0xFFF | (st.st_rdev >> 32) & ~0xFFF
+        let minor = st.st_rdev & 0xFF | (st.st_rdev >> 12) & ~0xFF
+        return FileManager.default.fileExists(atPath: "/sys/dev/block/\(major):\(minor)/partition")
+    }
+
     /// Refuses a device that is mounted, or whose partitions are, per /proc/mounts.
     static func refuseIfMounted(_ path: String) throws(RestoreError) {
         guard let mounts = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return }

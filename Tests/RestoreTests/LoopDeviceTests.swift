@@ -43,6 +43,9 @@ import TestSupport
             let swap = TestEnv.run("blkid", ["-o", "export", "\(device)p3"]).stdout
             #expect(swap.contains("TYPE=swap") && swap.contains("UUID=5a5a0001-2222-4333-8444-555566667777") && swap.contains("LABEL=fxswap"))
         }
+        // A partition is not a disk: restoredisk refuses it before writing.
+        let onPartition = TestEnv.run(TestEnv.restoreTool, ["-b", "-icds", "restoredisk", TestEnv.fixture("\(fixture)/image"), "\(device)p1"])
+        #expect(onPartition.status != 0 && onPartition.stderr.contains("is a partition"), "\(onPartition.stderr)")
         // restoreparts straight into a partition node.
         TestEnv.run("dd", ["if=/dev/zero", "of=\(device)p4", "bs=64k", "status=none"])
         let parts = TestEnv.run(TestEnv.restoreTool, ["-b", "restoreparts", TestEnv.fixture("\(fixture)/image"), "sda4", "\(device)p4"])

@@ -104,6 +104,15 @@ import TestSupport
         #expect(c.targetUntouched)
     }
 
+    @Test func partitionTargetTooSmallIsRefusedBeforeWriting() {
+        let c = Case()
+        defer { TestEnv.cleanup(c.dir) }
+        TestEnv.zeroFile(c.target, size: 8 << 20)
+        let r = TestEnv.run(TestEnv.restoreTool, ["-b", "restoreparts", c.image, "sda1", c.target])
+        #expect(r.status != 0 && r.stderr.contains("too small") && r.stderr.contains("16777216"), "\(r.stderr)")
+        #expect(c.targetUntouched)
+    }
+
     @Test func headerOfAnotherFileSystemIsRefusedBeforeWriting() throws {
         let c = Case()
         defer { TestEnv.cleanup(c.dir) }

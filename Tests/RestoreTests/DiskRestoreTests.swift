@@ -114,3 +114,35 @@ import TestSupport
 enum SwapInfoBytes {
     static let uuid: [UInt8] = [0x5a, 0x5a, 0x00, 0x01, 0x22, 0x22, 0x43, 0x33, 0x84, 0x44, 0x55, 0x55, 0x66, 0x66, 0x77, 0x77]
 }
+
+@Suite struct MultiDiskTests {
+    /// An image of two disks (the MBR fixture as sda, the GPT one renamed to sdb) restores each
+    /// disk to its own target, and refuses when a target is missing.
+    @Test func twoDisksTwoTargets() throws {
+        let dir = TestEnv.scratch("two")
+        defer { TestEnv.cleanup(dir) }
+        let image = dir + "/img"
+        TestEnv.copyImage(TestEnv.fixture("cz-dos/image"), to: image)
+        let gpt = TestEnv.fixture("cz-gpt/image")
+        for file in try FileManager.default.contentsOfDirectory(atPath: gpt) where file.hasPrefix("sda") || file.hasPrefix("swappt-sda") {
+            let renamed = file.replacingOccurrences(of: "sda", with: "sdb")
+            var bytes = TestEnv.readBytes(gpt + "/" + file)
+            if file == "sda-pt.sf" || file == "sda-pt.parted" {
+                bytes = Array(String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "/dev/sda", with: "/dev/sdb").utf8)
+            }
+            _ = FileManager.default.createFile(atPath: image + "/" + renamed, contents: Data(bytes))
+        }
+        _ = FileManager.default.createFile(atPath: image + "/disk", contents: Data("sda sdb\n".utf8))
+        _ = FileManager.default.createFile(atPath: image + "/parts", contents: Data("sda1 sda2 sda4 sdb1 sdb2 sdb4\n".utf8))
+        let one = TestEnv.run(TestEnv.restoreTool, ["-b", "restoredisk", image, dir + "/a.img"])
+        #expect(one.status != 0 && one.stderr.contains("2 disk(s)"), "\(one.stderr)")
+        let result = TestEnv.run(TestEnv.restoreTool, ["-b", "-j2", "restoredisk", image, dir + "/a.img", dir + "/b.img"])
+        #expect(result.status == 0, "\(result.stderr)")
+        for (fixture, target) in [("cz-dos", "a.img"), ("cz-gpt", "b.img")] {
+            for region in TestEnv.regions(TestEnv.fixture(fixture)) {
+                #expect(TestEnv.sha256(dir + "/" + target, offset: region.start * 512, length: region.count * 512) == region.sha,
+                        "\(target) region \(region.name)")
+            }
+        }
+    }
+}

@@ -23,18 +23,27 @@ public struct RestoreEngine: Sendable {
         guard targets.count == image.disks.count else {
             throw .usage("the image holds \(image.disks.count) disk(s) (\(image.disks.map(\.name).joined(separator: " "))); give one target for each")
         }
+        try refuseDuplicates(targets)
         try verifyChecksums(image)
-        var prepared: [(disk: ImageDirectory.Disk, target: String, table: SfdiskDump, jobs: [PartitionJob], createSize: UInt64?)] = []
+        var plans: [DiskPlan] = []
         for (disk, targetPath) in zip(image.disks, targets) {
-            prepared.append(try planDisk(disk, image: image, targetPath: targetPath))
+            plans.append(try planDisk(disk, image: image, targetPath: targetPath))
         }
-        for item in prepared {
-            try restore(disk: item.disk, image: image, targetPath: item.target, table: item.table, jobs: item.jobs, createSize: item.createSize)
-        }
+        for plan in plans { try restore(plan, image: image) }
     }
 
-    private func planDisk(_ disk: ImageDirectory.Disk, image: ImageDirectory, targetPath: String) throws(RestoreError)
-        -> (disk: ImageDirectory.Disk, target: String, table: SfdiskDump, jobs: [PartitionJob], createSize: UInt64?) {
+    /// One disk's restore, decided and checked before anything is written.
+    struct DiskPlan {
+        let disk: ImageDirectory.Disk
+        let targetPath: String
+        /// The table partitions are restored into: the image's, or the target's own with `-k`.
+        let table: SfdiskDump
+        let jobs: [PartitionJob]
+        /// Size for a target file that does not exist yet.
+        let createSize: UInt64?
+    }
+
+    private func planDisk(_ disk: ImageDirectory.Disk, image: ImageDirectory, targetPath: String) throws(RestoreError) -> DiskPlan {
         let info = try RestoreTarget.inspect(targetPath)
         var table = disk.partitionTable
         let sector = UInt64(table.sectorSize)
@@ -73,11 +82,11 @@ public struct RestoreEngine: Sendable {
             jobs.append(try JobChecks.job(partition: part, payload: image.payloads[part]!, directory: image.path,
                                           offset: offset, size: size, options: options))
         }
-        return (disk, targetPath, table, jobs, createSize)
+        return DiskPlan(disk: disk, targetPath: targetPath, table: table, jobs: jobs, createSize: createSize)
     }
 
-    private func restore(disk: ImageDirectory.Disk, image: ImageDirectory, targetPath: String, table: SfdiskDump,
-                         jobs: [PartitionJob], createSize: UInt64?) throws(RestoreError) {
+    private func restore(_ plan: DiskPlan, image: ImageDirectory) throws(RestoreError) {
+        let (disk, targetPath, table, createSize) = (plan.disk, plan.targetPath, plan.table, plan.createSize)
         if !options.keepPartitionTable {
             // sfdisk runs before our exclusive open of a block device.
             let target = try RestoreTarget(path: targetPath, createSize: createSize)
@@ -89,7 +98,7 @@ public struct RestoreEngine: Sendable {
         if options.restoreHiddenData, table.label == .dos, let hidden = disk.hiddenDataFile {
             try restoreHiddenData(image.file(hidden), table: table, target: target)
         }
-        for job in jobs { try restorePartition(job, image: image, target: target) }
+        for job in plan.jobs { try restorePartition(job, image: image, target: target) }
         try restoreSwap(disk: disk, table: table, target: target)
         if !options.skipBootCode, let mbr = disk.mbrFile {
             let code = try readFile(image.file(mbr))
@@ -97,6 +106,7 @@ public struct RestoreEngine: Sendable {
             try target.write(Array(code[..<446]), at: 0)
             log.verbose("\(disk.name): MBR boot code (446 bytes) written")
         }
+        log.verbose("\(disk.name): flushing \(targetPath) to stable storage")
         try target.sync()
         log.info("\(disk.name) → \(targetPath): restore finished")
     }
@@ -130,29 +140,26 @@ public struct RestoreEngine: Sendable {
         guard !partitions.isEmpty, partitions.count == targets.count else {
             throw .usage("give one target for each partition (\(partitions.count) partition(s), \(targets.count) target(s))")
         }
+        try refuseDuplicates(targets)
         try verifyChecksums(image)
         var planned: [(job: PartitionJob, target: String, createSize: UInt64?)] = []
         for (part, targetPath) in zip(partitions, targets) {
             guard image.partitions.contains(part), let payload = image.payloads[part] else {
                 throw .image(.missingPayload(partition: part, directory: image.path))
             }
-            let sourceSize = sourcePartitionBytes(part, image: image)
             let info = try RestoreTarget.inspect(targetPath)
-            var job = try JobChecks.job(partition: part, payload: payload, directory: image.path, offset: 0,
-                                        size: info.exists && info.size > 0 ? info.size : .max, options: options)
-            let needed = job.header?.deviceSize ?? sourceSize
-            let createSize: UInt64?
-            if info.exists && info.size > 0 {
-                createSize = nil
-                if let needed, !options.ignoreDiskSize, info.size < needed {
-                    throw .targetTooSmall(target: targetPath, neededBytes: needed, actualBytes: info.size, reason: "partition \(part)")
-                }
-            } else {
-                guard let needed else { throw .usage("cannot tell the size of \(part): create \(targetPath) with the right size first") }
-                createSize = needed
-                job = PartitionJob(partition: part, payload: payload, offset: 0, size: needed, header: job.header)
+            let exists = info.exists && info.size > 0
+            // The size check against an existing target is the job's own; a new file is made
+            // as large as the stream's device (or the source partition, for raw payloads).
+            let job = try JobChecks.job(partition: part, payload: payload, directory: image.path, offset: 0,
+                                        size: exists ? info.size : .max, options: options)
+            guard let needed = job.header?.deviceSize ?? sourcePartitionBytes(part, image: image) else {
+                throw .usage("cannot tell the size of \(part): create \(targetPath) with the right size first")
             }
-            planned.append((job, targetPath, createSize))
+            if exists && job.header == nil && !options.ignoreDiskSize && info.size < needed {
+                throw .targetTooSmall(target: targetPath, neededBytes: needed, actualBytes: info.size, reason: "the raw partition \(part)")
+            }
+            planned.append((job, targetPath, exists ? nil : needed))
         }
         for item in planned {
             let target = try RestoreTarget(path: item.target, createSize: item.createSize)
@@ -161,6 +168,11 @@ public struct RestoreEngine: Sendable {
             try restorePartition(job, image: image, target: target)
             try target.sync()
         }
+    }
+
+    private func refuseDuplicates(_ targets: [String]) throws(RestoreError) {
+        let resolved = targets.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
+        guard Set(resolved).count == resolved.count else { throw .usage("the same target is named twice: \(targets.joined(separator: " "))") }
     }
 
     private func sourcePartitionBytes(_ part: String, image: ImageDirectory) -> UInt64? {

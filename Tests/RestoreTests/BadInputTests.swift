@@ -111,6 +111,12 @@ import TestSupport
         let r = TestEnv.run(TestEnv.restoreTool, ["-b", "restoreparts", c.image, "sda1", c.target])
         #expect(r.status != 0 && r.stderr.contains("too small") && r.stderr.contains("16777216"), "\(r.stderr)")
         #expect(c.targetUntouched)
+        TestEnv.zeroFile(c.target, size: 512 << 10)
+        let raw = TestEnv.run(TestEnv.restoreTool, ["-b", "restoreparts", c.image, "sda4", c.target])
+        #expect(raw.status != 0 && raw.stderr.contains("raw partition sda4"), "\(raw.stderr)")
+        #expect(c.targetUntouched)
+        let twice = TestEnv.run(TestEnv.restoreTool, ["-b", "restoreparts", c.image, "sda1,sda4", c.target, c.target])
+        #expect(twice.status != 0 && twice.stderr.contains("named twice"), "\(twice.stderr)")
     }
 
     @Test func headerOfAnotherFileSystemIsRefusedBeforeWriting() throws {

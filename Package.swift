@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "Compression", dependencies: ["CZlib", "CZstd"]),
         .target(name: "Partclone", dependencies: ["CZlib", "CXXHash"]),
         .target(name: "Restore", dependencies: ["ClonezillaImage", "Compression", "Partclone", "CLinuxBlock"]),
+        .target(name: "UDPCast"),
         .executableTarget(name: "ocs-restore-img", dependencies: [
             "Restore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -32,6 +33,7 @@ let package = Package(
         .testTarget(name: "ClonezillaImageTests", dependencies: ["ClonezillaImage", "TestSupport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "TestSupport"]),
         .testTarget(name: "PartcloneTests", dependencies: ["Partclone", "Compression", "TestSupport", "CZlib", "CXXHash"]),
+        .testTarget(name: "UDPCastTests", dependencies: ["UDPCast", "TestSupport"]),
         .testTarget(name: "RestoreTests", dependencies: ["Restore", "ClonezillaImage", "Compression", "Partclone", "TestSupport"]),
     ]
 )

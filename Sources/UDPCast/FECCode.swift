@@ -25,13 +25,15 @@ public struct FECCode: Hashable, Sendable {
     }
 
     /// FEC block number f = stripe + row·stripes of a slice; `block(i)` returns data block i
-    /// of the slice (a short last block is treated as zero-padded).
-    public func encode(fecBlock f: Int, sliceBlocks: Int, block: (Int) -> UnsafeRawBufferPointer) -> [UInt8] {
+    /// of the slice (a short last block counts as zero-padded).
+    public func encode(fecBlock f: Int, sliceBlocks: Int, block: (Int) -> [UInt8]) -> [UInt8] {
         let stripe = f % stripes, row = f / stripes
         var out = [UInt8](repeating: 0, count: blockSize)
         out.withUnsafeMutableBytes { target in
             for j in 0..<stripeLength(stripe, sliceBlocks: sliceBlocks) {
-                GaloisField.multiplyAdd(Self.coefficient(row: row, position: j), block(stripe + j * stripes), into: target)
+                block(stripe + j * stripes).withUnsafeBytes {
+                    GaloisField.multiplyAdd(Self.coefficient(row: row, position: j), $0, into: target)
+                }
             }
         }
         return out

@@ -26,9 +26,7 @@ import TestSupport
             let blocks = (Int(sliceBytes) + 1455) / 1456
             guard code.stripeLength(Int(f) % Int(stripes), sliceBlocks: blocks) > 0 else { continue }
             let slab = data[slice]!
-            let encoded = code.encode(fecBlock: Int(f), sliceBlocks: blocks) { i in
-                slab[i]!.withUnsafeBytes { UnsafeRawBufferPointer(start: $0.baseAddress, count: $0.count) }
-            }
+            let encoded = code.encode(fecBlock: Int(f), sliceBlocks: blocks) { slab[$0]! }
             #expect(encoded == payload, "slice \(slice) FEC block \(f)")
             matches += 1
         }
@@ -51,9 +49,7 @@ import TestSupport
                     let k = code.stripeLength(stripe, sliceBlocks: blocks)
                     guard k > 0 else { continue }
                     let fec = (0..<redundancy).map { row in
-                        code.encode(fecBlock: stripe + row * stripes, sliceBlocks: blocks) { i in
-                            slice[i].withUnsafeBytes { UnsafeRawBufferPointer(start: $0.baseAddress, count: $0.count) }
-                        }
+                        code.encode(fecBlock: stripe + row * stripes, sliceBlocks: blocks) { slice[$0] }
                     }
                     var shuffler = SeededGenerator(seed: next())
                     let lose = Set((0..<k).shuffled(using: &shuffler).prefix(min(k, redundancy)))

@@ -8,9 +8,11 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ocs-restore-img", targets: ["ocs-restore-img"]),
+        .executable(name: "ocs-cast", targets: ["ocs-cast"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.70.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -24,6 +26,15 @@ let package = Package(
         .target(name: "Partclone", dependencies: ["CZlib", "CXXHash"]),
         .target(name: "Restore", dependencies: ["ClonezillaImage", "Compression", "Partclone", "CLinuxBlock"]),
         .target(name: "UDPCast"),
+        .target(name: "UDPCastNIO", dependencies: [
+            "UDPCast",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .executableTarget(name: "ocs-cast", dependencies: [
+            "UDPCastNIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "ocs-restore-img", dependencies: [
             "Restore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

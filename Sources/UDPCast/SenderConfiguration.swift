@@ -56,7 +56,7 @@ public struct SenderConfiguration: Sendable {
     }
 
     /// True when some start rule is set; without one (and `--nokbd`) only GO starts.
-    var hasStartRule: Bool { minReceivers != nil || minWait != nil || maxWait != nil }
+    public var hasStartRule: Bool { minReceivers != nil || minWait != nil || maxWait != nil }
 }
 
 /// Why and how a sender finished.

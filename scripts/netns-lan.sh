@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# netns-lan.sh - a private LAN in network namespaces for multicast, DHCP and TFTP tests.
+#
+#   ${PREFIX}sw : bridge br0 (no address, multicast snooping off: floods like a plain switch)
+#   ${PREFIX}srv: dev lsnet0 10.79.N.1/24      ${PREFIX}cK: dev lsnet0 10.79.N.(10+K)/24
+#
+# Only namespaces are touched: veth pairs are created inside the switch namespace and one end
+# is moved into each host namespace; no namespace has a route out. Usage (root):
+#   netns-lan.sh up PREFIX NET CLIENTS     e.g. up ls1- 10.79.1 3
+#   netns-lan.sh down PREFIX               remove every namespace of PREFIX
+#   netns-lan.sh loss PREFIX HOST PERMILLE drop that share of UDP arriving at HOST (nftables)
+set -euo pipefail
+cmd="${1:-}"; P="${2:-}"
+case "$P" in ""|*[!A-Za-z0-9_-]*) echo "netns-lan: PREFIX must be [A-Za-z0-9_-]+" >&2; exit 2 ;; esac
+in_ns() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
+
+up() {
+  local net="$1" clients="$2"
+  ip netns add "${P}sw"
+  in_ns "${P}sw" ip link set lo up
+  in_ns "${P}sw" ip link add br0 type bridge mcast_snooping 0
+  in_ns "${P}sw" ip link set br0 up
+  add_host srv "$net.1"
+  for k in $(seq 1 "$clients"); do add_host "c$k" "$net.$((10 + k))"; done
+}
+
+add_host() {
+  local name="$1" ip="$2" ns="${P}$1"
+  ip netns add "$ns"
+  in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 || true
+  in_ns "$ns" ip link set lo up
+  in_ns "${P}sw" ip link add "p-$name" type veth peer name lsnet0
+  in_ns "${P}sw" ip link set lsnet0 netns "$ns"
+  in_ns "${P}sw" ip link set "p-$name" master br0 up
+  in_ns "$ns" ip addr add "$ip/24" brd + dev lsnet0
+  in_ns "$ns" ip link set lsnet0 up
+  in_ns "$ns" ip route add 224.0.0.0/4 dev lsnet0
+}
+
+down() {
+  for ns in $(ip netns list | awk '{print $1}' | grep "^${P}" || true); do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
+}
+
+loss() {
+  local host="$1" permille="$2"
+  in_ns "${P}$host" nft -f - <<NFT
+table netdev lsloss {
+  chain ingress {
+    type filter hook ingress device "lsnet0" priority 0; policy accept;
+    meta l4proto udp numgen random mod 1000 < $permille counter drop
+  }
+}
+NFT
+}
+
+case "$cmd" in
+  up) up "${3:?NET}" "${4:?CLIENTS}" ;;
+  down) down ;;
+  loss) loss "${3:?HOST}" "${4:?PERMILLE}" ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
+esac

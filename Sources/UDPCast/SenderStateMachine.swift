@@ -40,6 +40,8 @@ public struct SenderStateMachine: Sendable {
     private var averageReplyDelay: Double = 10_000_000
     private var sliceShrunk = false
     private var transferBeginsAt: Nanoseconds = 0
+    /// The last pump stopped because the rate limit said "not yet".
+    private var rateLimited = false
 
     /// Packets one pump may emit before yielding so that replies are read in between.
     static let burst = 64
@@ -255,6 +257,7 @@ public struct SenderStateMachine: Sendable {
         guard phase == .transfer else { return [] }
         var actions: [Action] = []
         var packets = 0
+        rateLimited = false
         while true {
             if !config.async && participants.isEmpty {
                 phase = .done
@@ -396,7 +399,9 @@ public struct SenderStateMachine: Sendable {
     private mutating func admit(payload: Int, now: Nanoseconds) -> Bool {
         guard var governor else { return true }
         defer { self.governor = governor }
-        return governor.admit(payload: payload, now: now)
+        let admitted = governor.admit(payload: payload, now: now)
+        if !admitted { rateLimited = true }
+        return admitted
     }
 
     private func replyDeadline(_ slice: OutgoingSlice) -> Nanoseconds {
@@ -419,9 +424,7 @@ public struct SenderStateMachine: Sendable {
             if yielded { deadline = now; return }
             var candidates: [Nanoseconds] = []
             if let slice = rexmit, !config.async, !waitingFor.isEmpty { candidates.append(replyDeadline(slice)) }
-            if let governor, (xmit != nil || rexmit?.hasPendingResends == true) {
-                candidates.append(governor.nextAdmission(after: now))
-            }
+            if let governor, rateLimited { candidates.append(governor.nextAdmission(after: now)) }
             deadline = candidates.min()
         case .starting:
             deadline = transferBeginsAt

@@ -14,6 +14,7 @@ public class CastSession {
     private var timer: Scheduled<Void>?
     private var timerDeadline: Nanoseconds?
     private var pendingFlush = false
+    static let minimumDelay: Nanoseconds = 30_000
 
     init(interface: CastInterface) {
         self.interface = interface
@@ -42,8 +43,9 @@ public class CastSession {
 
     var canWrite: Bool { sendChannel?.isWritable ?? false }
 
-    /// Arms the timer for `deadline` (replacing an earlier one); a deadline already due fires
-    /// on the next loop turn, after pending reads.
+    /// Arms the timer for `deadline` (replacing an earlier one). A deadline already due still
+    /// waits `minimumDelay`: NIO runs every task that is ready before it polls the sockets
+    /// again, so an immediate re-arm would starve the reads of replies.
     func schedule(_ deadline: Nanoseconds?, fire: @escaping () -> Void) {
         guard deadline != timerDeadline || timer == nil else { return }
         timer?.cancel()
@@ -51,7 +53,7 @@ public class CastSession {
         timerDeadline = deadline
         guard let deadline else { return }
         let now = MonotonicClock.now()
-        let delay = deadline > now ? TimeAmount.nanoseconds(Int64(deadline - now)) : .zero
+        let delay = TimeAmount.nanoseconds(Int64(max(deadline > now ? deadline - now : 0, Self.minimumDelay)))
         timer = loop.scheduleTask(in: delay) { [weak self] in
             self?.timer = nil
             self?.timerDeadline = nil

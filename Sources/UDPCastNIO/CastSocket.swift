@@ -22,7 +22,6 @@ final class DatagramHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         guard let source = envelope.remoteAddress.endpoint else { return }
-        if getenv("OCS_CAST_DEBUG") != nil { fputs("rx \(envelope.data.readableBytes) from \(source) on \(context.channel.localAddress!)\n", stderr) }
         let decoded = envelope.data.withUnsafeReadableBytes { bytes in Result { try UDPCastMessage.decode(bytes) } }
         switch decoded {
         case .success(let message): onMessage(message, source)

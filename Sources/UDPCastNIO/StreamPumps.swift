@@ -7,10 +7,15 @@ import Glibc
 /// loop; it reads the next piece only when granted, so memory stays bounded.
 final class InputReader: @unchecked Sendable {
     private let fd: Int32
-    private let credit = DispatchSemaphore(value: 1)
+    // Starts at 0 and is signalled once: libdispatch traps when a semaphore is freed below
+    // its initial value.
+    private let credit = DispatchSemaphore(value: 0)
     private var stopped = false
 
-    init(fd: Int32) { self.fd = fd }
+    init(fd: Int32) {
+        self.fd = fd
+        credit.signal()
+    }
 
     func start(deliver: @escaping ([UInt8]) -> Void, end: @escaping (Int32?) -> Void) {
         let thread = Thread { [self] in

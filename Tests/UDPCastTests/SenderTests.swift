@@ -136,3 +136,16 @@ import TestSupport
         #expect(sender.receive(.go, from: Endpoint(IPv4Address(10, 77, 0, 11), 1234), now: 3).isEmpty)
     }
 }
+
+@Suite struct RateLimitedSessionTests {
+    @Test func threeReceiversUnderARateLimitAreNotDropped() throws {
+        var sim = try SessionSimulation(receivers: 3, input: SenderTests.payload(2_000_000)) {
+            $0.maxBitrate = 200_000_000
+            $0.retriesUntilDrop = 8
+        }
+        sim.run()
+        #expect(sim.senderOutcome == .finished(.complete))
+        #expect(sim.sender.dropped.isEmpty)
+        #expect(sim.hosts.allSatisfy { $0.output == sim.input })
+    }
+}

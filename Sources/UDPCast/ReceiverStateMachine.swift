@@ -186,12 +186,13 @@ public struct ReceiverStateMachine: Sendable {
             endSlice = min(endSlice ?? slice, slice)
             return deliverReady(now: now)
         }
-        var assembly = slices[slice] ?? SliceAssembly(number: slice, blockSize: blockSize)
-        do { try assembly.setLength(bytes) } catch { return fail(.sliceLength(slice: slice, detail: "\(error)")) }
-        let before = assembly.haveCount
-        store(&assembly)
-        blocksReceived += UInt64(max(0, assembly.haveCount - before))
-        slices[slice] = assembly
+        // Mutate in place: a copy taken out of the dictionary would duplicate the slice buffer
+        // on every packet.
+        if slices[slice] == nil { slices[slice] = SliceAssembly(number: slice, blockSize: blockSize) }
+        do { try slices[slice]!.setLength(bytes) } catch { return fail(.sliceLength(slice: slice, detail: "\(error)")) }
+        let before = slices[slice]!.haveCount
+        store(&slices[slice]!)
+        blocksReceived += UInt64(max(0, slices[slice]!.haveCount - before))
         return deliverReady(now: now)
     }
 
@@ -205,9 +206,8 @@ public struct ReceiverStateMachine: Sendable {
         if bytes == 0 {
             endSlice = min(endSlice ?? slice, slice)
         } else {
-            var assembly = slices[slice] ?? SliceAssembly(number: slice, blockSize: blockSize)
-            do { try assembly.setLength(bytes) } catch { return fail(.sliceLength(slice: slice, detail: "\(error)")) }
-            slices[slice] = assembly
+            if slices[slice] == nil { slices[slice] = SliceAssembly(number: slice, blockSize: blockSize) }
+            do { try slices[slice]!.setLength(bytes) } catch { return fail(.sliceLength(slice: slice, detail: "\(error)")) }
         }
         actions += deliverReady(now: now)
         if case .failed = actions.last { return actions }

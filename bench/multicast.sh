@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# bench/multicast.sh - ocs-cast against udpcast 20120424, side by side, same run and topology.
+#
+# One sender and 1 or 3 receivers in network namespaces on a bridge (scripts/netns-lan.sh),
+# 200 MiB of random data (MIB=… to change), half and full duplex, and with 1 % loss on the
+# first receiver (nftables drop on its ingress). For each case both pairs run in turn:
+#   udpcast: udp-sender --min-receivers N [mode] | udp-receiver        (as Clonezilla runs them)
+#   ours:    ocs-cast send --min-receivers N [mode] | ocs-cast receive
+# Rate = payload / (first DATA → last OK), from a capture of control packets on the sender
+# (tcpdump), so the start rule's wait (udpcast polls every 2 s) is not counted. Re-send % is
+# what each sender reports; sender CPU is user+sys from /usr/bin/time. Outputs are checked.
+# Needs root, udpcast, tcpdump, nftables, python3. Usage: bench/multicast.sh [WORKDIR]
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")/.." && pwd)"
+W="${1:-$(mktemp -d /dev/shm/liteserver-mcast.XXXXXX)}"
+MIB="${MIB:-200}"
+P="lsb$$-"
+NET="10.79.$(( ($$ % 200) + 20 ))"
+for t in udp-sender udp-receiver tcpdump nft python3 /usr/bin/time swift; do command -v "$t" >/dev/null || { echo "missing tool: $t" >&2; exit 1; }; done
+(cd "$HERE" && swift build -c release --product ocs-cast >/dev/null)
+OURS="$HERE/.build/release/ocs-cast"
+LAN="$HERE/scripts/netns-lan.sh"
+mkdir -p "$W"; cd "$W"
+[ -f src.bin ] || head -c $((MIB << 20)) /dev/urandom > src.bin
+SUM=$(sha256sum < src.bin | cut -d' ' -f1)
+trap '"$LAN" down "$P" >/dev/null 2>&1 || true' EXIT
+
+rate_from_capture() {   # prints MB/s: payload over first DATA -> last OK
+  python3 - "$1" "$2" <<'PY'
+import struct, sys
+data = open(sys.argv[1], 'rb').read(); size = int(sys.argv[2])
+off, first, last = 24, None, None
+while off + 16 <= len(data):
+    sec, usec, incl, _ = struct.unpack_from('<IIII', data, off); off += 16
+    pkt = data[off:off + incl]; off += incl
+    if len(pkt) < 14 + 20 + 8 + 2 or pkt[12:14] != b'\x08\x00': continue
+    ihl = (pkt[14] & 15) * 4; udp = 14 + ihl
+    op = struct.unpack_from('>H', pkt, udp + 8)[0]; t = sec + usec / 1e6
+    if op == 8 and first is None: first = t
+    if op == 0: last = t
+print("%.1f" % (size / (last - first) / 1e6) if first and last and last > first else "0")
+PY
+}
+
+run_pair() {   # run_pair TOOL RECEIVERS MODE LOSS -> "MB/s resend% cpu ok"
+  local tool="$1" n="$2" mode="$3" loss="$4" pids=() k
+  "$LAN" down "$P" >/dev/null 2>&1 || true
+  "$LAN" up "$P" "$NET" "$n" >/dev/null
+  [ "$loss" = 0 ] || "$LAN" loss "$P" c1 "$loss"
+  ip netns exec "${P}sw" tcpdump --immediate-mode -B 8192 -i p-srv -s 64 -U -w cap.pcap \
+     'udp and (udp[8:2] != 8 or (udp[12:4] = 0 and udp[16:2] = 0))' >/dev/null 2>&1 &
+  local tcpdump_pid=$!
+  sleep 0.5
+  rm -f out.*
+  for k in $(seq 1 "$n"); do
+    if [ "$tool" = udpcast ]; then
+      ip netns exec "${P}c$k" timeout 120 udp-receiver --nokbd --portbase 9000 --file "out.$k" </dev/null >/dev/null 2>&1 &
+    else
+      ip netns exec "${P}c$k" timeout 120 "$OURS" receive --nokbd --portbase 9000 --file "out.$k" </dev/null >/dev/null 2>&1 &
+    fi
+    pids+=($!)
+  done
+  sleep 0.3
+  local sender=(udp-sender); [ "$tool" = ours ] && sender=("$OURS" send)
+  ip netns exec "${P}srv" /usr/bin/time -f '%U %S' -o time.txt timeout 180 "${sender[@]}" --interface lsnet0 --nokbd \
+     --portbase 9000 --min-receivers "$n" "$mode" --file src.bin </dev/null > sender.log 2>&1 || true
+  for k in "${pids[@]}"; do wait "$k" || true; done
+  sleep 0.3; kill -INT "$tcpdump_pid" 2>/dev/null || true; wait "$tcpdump_pid" 2>/dev/null || true
+  local ok=yes
+  for k in $(seq 1 "$n"); do [ "$(sha256sum < "out.$k" | cut -d' ' -f1)" = "$SUM" ] || ok=NO; done
+  local resend
+  resend=$(tr '\r' '\n' < sender.log | grep -o 're-xmits=[ 0-9]*([ 0-9.]*%)\|re-xmits=[0-9]* ([0-9.]*%)' | tail -1 | grep -o '[0-9.]*%' || echo "?")
+  echo "$(rate_from_capture cap.pcap $((MIB << 20))) ${resend:-?} $(awk '{print $1+$2}' time.txt) $ok"
+}
+
+printf '%-26s | %-28s | %-28s | %s\n' "case ($MIB MiB)" "udpcast MB/s resent cpu" "ocs-cast MB/s resent cpu" "ratio"
+for spec in "1 --half-duplex 0" "1 --full-duplex 0" "3 --half-duplex 0" "3 --full-duplex 0" "3 --half-duplex 10" "3 --full-duplex 10"; do
+  set -- $spec
+  label="$1 rcv $2$([ "$3" = 0 ] || echo ", 1% loss")"
+  read -r ur urs uc uok <<<"$(run_pair udpcast "$1" "$2" "$3")"
+  read -r or ors oc ook <<<"$(run_pair ours "$1" "$2" "$3")"
+  ratio=$(awk "BEGIN{ if ($ur > 0) printf \"%.2fx\", $or/$ur; else print \"?\" }")
+  printf '%-26s | %7s %7s %5ss %-5s | %7s %7s %5ss %-5s | %s\n' "$label" "$ur" "$urs" "$uc" "$uok" "$or" "$ors" "$oc" "$ook" "$ratio"
+done
+echo "workdir: $W (delete when done)"

@@ -28,8 +28,8 @@ struct OutgoingSlice {
     var length: UInt32 { UInt32(data.count) }
     var blockCount: Int { (data.count + blockSize - 1) / blockSize }
 
-    func block(_ index: Int) -> [UInt8] {
-        Array(data[index * blockSize..<min(data.count, (index + 1) * blockSize)])
+    func block(_ index: Int) -> ArraySlice<UInt8> {
+        data[index * blockSize..<min(data.count, (index + 1) * blockSize)]
     }
 
     mutating func startRound(_ round: UInt32, at now: Nanoseconds) {

@@ -10,8 +10,15 @@ struct ParticipantTable {
     private(set) var slots: [Participant?] = []
     static let capacity = 1024
 
-    var count: Int { slots.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+    private(set) var count = 0
     var numbers: [Int] { slots.indices.filter { slots[$0] != nil } }
+
+    /// Whether every participant's number satisfies `condition`, without building a list
+    /// (the sender asks this for every packet it sends).
+    func all(_ condition: (Int) -> Bool) -> Bool {
+        for index in slots.indices where slots[index] != nil && !condition(index) { return false }
+        return true
+    }
     var isEmpty: Bool { count == 0 }
 
     func number(of address: IPv4Address) -> Int? {
@@ -28,16 +35,19 @@ struct ParticipantTable {
         }
         if let free = slots.firstIndex(where: { $0 == nil }) {
             slots[free] = Participant(endpoint: endpoint, capabilities: capabilities)
+            count += 1
             return free
         }
         guard slots.count < Self.capacity else { return nil }
         slots.append(Participant(endpoint: endpoint, capabilities: capabilities))
+        count += 1
         return slots.count - 1
     }
 
     mutating func remove(_ number: Int) {
-        guard number < slots.count else { return }
+        guard number < slots.count, slots[number] != nil else { return }
         slots[number] = nil
+        count -= 1
     }
 
     /// The capability word every participant shares with the sender.

@@ -252,6 +252,12 @@ public struct SenderStateMachine: Sendable {
         return participants.numbers.filter { !slice.ready[$0] && !slice.answered[$0] }
     }
 
+    /// Every participant has answered the current round (or was already done).
+    private var noneWaiting: Bool {
+        guard let ready = rexmit?.ready, let answered = rexmit?.answered else { return true }
+        return participants.all { ready[$0] || answered[$0] }
+    }
+
     /// Runs the transmit loop until it has to wait for input, replies, the rate limit or time.
     private mutating func pump(now: Nanoseconds) -> [Action] {
         guard phase == .transfer else { return [] }
@@ -265,7 +271,8 @@ public struct SenderStateMachine: Sendable {
                 return actions + [.finished(bytesAcknowledged > 0 || rexmit != nil ? .allReceiversGone : .noParticipants)]
             }
             // 1. Everyone has the waiting slice.
-            if let slice = rexmit, config.async || participants.numbers.allSatisfy({ slice.ready[$0] }) {
+            if let ready = rexmit?.ready, config.async || participants.all({ ready[$0] }) {
+                let slice = rexmit!
                 rexmit = nil
                 bytesAcknowledged += UInt64(slice.length)
                 if slice.length == 0 {
@@ -277,20 +284,21 @@ public struct SenderStateMachine: Sendable {
                 continue
             }
             // 2. A fully transmitted slice moves on to be acknowledged.
-            if rexmit == nil, var slice = xmit, firstTransmissionDone(slice) {
+            if rexmit == nil, let done = xmit.map(firstTransmissionDone), done {
+                var slice = xmit!
                 xmit = nil
                 slice.startRound(0, at: now)
                 rexmit = slice
                 if !config.async || (slice.length == 0 && fec == nil) { actions.append(reqack(for: slice)) }
                 continue
             }
-            // 3. Resend what the last answers asked for.
-            if var slice = rexmit, let block = slice.nextResend() {
-                guard admit(payload: min(config.blockSize, Int(slice.length) - block * config.blockSize), now: now) else { break }
-                actions.append(.send(.data(slice: slice.number, block: UInt16(block), sliceBytes: slice.length,
-                                           payload: slice.block(block)), to: dataDestination))
-                slice.markResent(block)
-                rexmit = slice
+            // 3. Resend what the last answers asked for (in place: no copy of the slice).
+            if rexmit?.hasPendingResends == true, let block = rexmit!.nextResend() {
+                let length = rexmit!.length
+                guard admit(payload: min(config.blockSize, Int(length) - block * config.blockSize), now: now) else { break }
+                actions.append(.send(.data(slice: rexmit!.number, block: UInt16(block), sliceBytes: length,
+                                           payload: rexmit!.block(block)), to: dataDestination))
+                rexmit!.markResent(block)
                 blocksResent += 1
                 blocksSent += 1
                 packets += 1
@@ -298,11 +306,10 @@ public struct SenderStateMachine: Sendable {
                 continue
             }
             // 4. Everyone still missing has answered: next round.
-            if var slice = rexmit, waitingFor.isEmpty {
-                slice.startRound(slice.round + 1, at: now)
-                rexmit = slice
+            if rexmit != nil, noneWaiting {
+                rexmit!.startRound(rexmit!.round + 1, at: now)
                 shrinkAfterLoss()
-                actions.append(reqack(for: slice))
+                actions.append(reqack(for: rexmit!))
                 continue
             }
             // 5. Start the next slice (half duplex only once the previous one is acknowledged).
@@ -311,21 +318,20 @@ public struct SenderStateMachine: Sendable {
                 continue
             }
             // 6. First transmission of the current slice: data blocks, then FEC blocks.
-            if var slice = xmit, !firstTransmissionDone(slice) {
+            if let done = xmit.map(firstTransmissionDone), !done {
                 let message: UDPCastMessage
-                if slice.nextBlock < slice.blockCount {
-                    let block = slice.nextBlock
-                    let payload = slice.block(block)
+                if xmit!.nextBlock < xmit!.blockCount {
+                    let block = xmit!.nextBlock
+                    let payload = xmit!.block(block)
                     guard admit(payload: payload.count, now: now) else { break }
-                    message = .data(slice: slice.number, block: UInt16(block), sliceBytes: slice.length, payload: payload)
-                    slice.nextBlock += 1
+                    message = .data(slice: xmit!.number, block: UInt16(block), sliceBytes: xmit!.length, payload: payload)
+                    xmit!.nextBlock += 1
                     blocksSent += 1
                 } else {
                     guard admit(payload: config.blockSize, now: now) else { break }
-                    message = fecMessage(slice, fecBlock: slice.nextFEC)
-                    slice.nextFEC += 1
+                    message = fecMessage(xmit!, fecBlock: xmit!.nextFEC)
+                    xmit!.nextFEC += 1
                 }
-                xmit = slice
                 actions.append(.send(message, to: dataDestination))
                 packets += 1
                 if packets >= Self.burst { break }
@@ -334,7 +340,7 @@ public struct SenderStateMachine: Sendable {
             break
         }
         // Replies overdue: repeat the REQACK, or drop the silent after enough rounds.
-        if let slice = rexmit, !config.async, !waitingFor.isEmpty, !slice.hasPendingResends, now >= replyDeadline(slice) {
+        if let slice = rexmit, !config.async, !noneWaiting, !slice.hasPendingResends, now >= replyDeadline(slice) {
             if Int(slice.round) >= config.retriesUntilDrop {
                 for number in waitingFor {
                     if let p = participants[number] { dropped.append(p.endpoint) }
@@ -365,8 +371,8 @@ public struct SenderStateMachine: Sendable {
         let code = fec!
         let payload = slice.length == 0
             ? [UInt8](repeating: 0, count: config.blockSize)
-            : code.encode(fecBlock: f, sliceBlocks: slice.blockCount) { slice.block($0) }
-        return .fec(stripes: UInt16(code.stripes), slice: slice.number, block: UInt16(f), sliceBytes: slice.length, payload: payload)
+            : code.encode(fecBlock: f, sliceBlocks: slice.blockCount) { Array(slice.block($0)) }
+        return .fec(stripes: UInt16(code.stripes), slice: slice.number, block: UInt16(f), sliceBytes: slice.length, payload: payload[...])
     }
 
     private func reqack(for slice: OutgoingSlice) -> Action {
@@ -423,7 +429,7 @@ public struct SenderStateMachine: Sendable {
         case .transfer:
             if yielded { deadline = now; return }
             var candidates: [Nanoseconds] = []
-            if let slice = rexmit, !config.async, !waitingFor.isEmpty { candidates.append(replyDeadline(slice)) }
+            if let slice = rexmit, !config.async, !noneWaiting { candidates.append(replyDeadline(slice)) }
             if let governor, rateLimited { candidates.append(governor.nextAdmission(after: now)) }
             deadline = candidates.min()
         case .starting:

@@ -39,7 +39,7 @@ struct SliceAssembly {
     }
 
     /// Stores a data block; false when it does not fit the slice (ignored as malformed).
-    mutating func addData(block: Int, payload: [UInt8]) -> Bool {
+    mutating func addData(block: Int, payload: ArraySlice<UInt8>) -> Bool {
         guard let count = blockCount, block < count else { return false }
         let expected = block == count - 1 ? Int(length!) - block * blockSize : blockSize
         guard payload.count == expected else { return false }
@@ -51,14 +51,14 @@ struct SliceAssembly {
     }
 
     /// Stores a FEC block and rebuilds whatever it makes recoverable.
-    mutating func addFEC(stripes: Int, fecBlock f: Int, payload: [UInt8]) {
+    mutating func addFEC(stripes: Int, fecBlock f: Int, payload: ArraySlice<UInt8>) {
         guard let count = blockCount, stripes > 0, stripes <= 128, payload.count == blockSize, f / stripes < 128 else { return }
         self.stripes = stripes
         let stripe = f % stripes, row = f / stripes
         let code = FECCode(stripes: stripes, redundancy: 128, blockSize: blockSize)
         let k = code.stripeLength(stripe, sliceBlocks: count)
         guard k > 0 else { return }   // an empty stripe's FEC block carries stale bytes
-        fec[stripe, default: [:]][row] = payload
+        fec[stripe, default: [:]][row] = Array(payload)
         recover(stripe: stripe, k: k, code: code)
     }
 

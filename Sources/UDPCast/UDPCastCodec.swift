@@ -25,7 +25,7 @@ extension UDPCastMessage {
                                  capabilities: Capabilities(rawValue: reader.u32(12)), dataAddress: IPv4Address(reader.u32(16)))
         case .data, .fec:
             guard datagram.count >= dataHeaderSize else { throw .tooShort(length: datagram.count, needed: dataHeaderSize) }
-            let payload = Array(datagram[dataHeaderSize...])
+            let payload = ArraySlice(datagram[dataHeaderSize...])
             if opcode == .data {
                 return .data(slice: reader.u32(4), block: reader.u16(8), sliceBytes: reader.u32(12), payload: payload)
             }
@@ -39,6 +39,11 @@ extension UDPCastMessage {
     public static func decode(_ datagram: [UInt8]) throws(UDPCastDecodeError) -> UDPCastMessage {
         let result = datagram.withUnsafeBytes { bytes in Result { () throws(UDPCastDecodeError) in try decode(bytes) } }
         return try result.get()
+    }
+
+    /// The 16-byte header of a DATA packet; drivers write it in front of the payload directly.
+    public static func dataHeader(slice: UInt32, block: UInt16, sliceBytes: UInt32) -> [UInt8] {
+        UDPCastMessage.data(slice: slice, block: block, sliceBytes: sliceBytes, payload: []).encoded()
     }
 
     /// The exact bytes udpcast 20120424 puts on the wire for this message.
@@ -96,5 +101,5 @@ struct FieldWriter {
     mutating func u16(_ v: UInt16) { out.append(UInt8(v >> 8)); out.append(UInt8(v & 0xFF)) }
     mutating func u32(_ v: UInt32) { u16(UInt16(v >> 16)); u16(UInt16(v & 0xFFFF)) }
     mutating func zeros(_ n: Int) { out.append(contentsOf: repeatElement(0, count: n)) }
-    mutating func bytes(_ b: [UInt8]) { out.append(contentsOf: b) }
+    mutating func bytes<C: Collection>(_ b: C) where C.Element == UInt8 { out.append(contentsOf: b) }
 }

@@ -15,10 +15,11 @@ public enum UDPCastMessage: Hashable, Sendable {
     case reqack(slice: UInt32, bytes: UInt32, round: UInt32, ready: BitMap1024)
     /// S→R: join accepted as client number `client` (−1 = refused).
     case connectReply(client: Int32, blockSize: UInt32, capabilities: Capabilities, dataAddress: IPv4Address)
-    /// S→R: block `block` of `slice`; `sliceBytes` is the whole slice's length.
-    case data(slice: UInt32, block: UInt16, sliceBytes: UInt32, payload: [UInt8])
+    /// S→R: block `block` of `slice`; `sliceBytes` is the whole slice's length. The payload is a
+    /// slice so a sender can hand out its slice buffer without copying.
+    case data(slice: UInt32, block: UInt16, sliceBytes: UInt32, payload: ArraySlice<UInt8>)
     /// S→R: FEC block `block` (stripe + row × stripes) of `slice`.
-    case fec(stripes: UInt16, slice: UInt32, block: UInt16, sliceBytes: UInt32, payload: [UInt8])
+    case fec(stripes: UInt16, slice: UInt32, block: UInt16, sliceBytes: UInt32, payload: ArraySlice<UInt8>)
     /// S→R: sender announcement (sent as opcode 0x0500; 0x000A and 0x000B are read as HELLO too).
     case hello(kind: HelloKind, capabilities: Capabilities, dataAddress: IPv4Address, blockSize: UInt16)
 

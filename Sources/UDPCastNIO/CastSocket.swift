@@ -93,7 +93,15 @@ enum CastSocket {
 
     /// Writes one message without flushing; the caller flushes once per batch.
     static func write(_ message: UDPCastMessage, to destination: SocketAddress, on channel: Channel) {
-        let buffer = channel.allocator.buffer(bytes: message.encoded())
+        var buffer: ByteBuffer
+        if case .data(let slice, let block, let bytes, let payload) = message {
+            // The hot path: header and payload straight into one buffer, no intermediate copy.
+            buffer = channel.allocator.buffer(capacity: UDPCastMessage.dataHeaderSize + payload.count)
+            buffer.writeBytes(UDPCastMessage.dataHeader(slice: slice, block: block, sliceBytes: bytes))
+            buffer.writeBytes(payload)
+        } else {
+            buffer = channel.allocator.buffer(bytes: message.encoded())
+        }
         channel.write(AddressedEnvelope(remoteAddress: destination, data: buffer), promise: nil)
     }
 }

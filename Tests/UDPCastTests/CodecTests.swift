@@ -30,7 +30,7 @@ import TestSupport
         var sliceBytes: [UInt32: UInt32] = [:]
         for packet in try Self.datagrams("sample-mcast-2rcv-half") {
             guard case .data(let slice, let block, let bytes, let payload) = try UDPCastMessage.decode(packet.payload) else { continue }
-            slices[slice, default: [:]][block] = payload
+            slices[slice, default: [:]][block] = Array(payload)
             sliceBytes[slice] = bytes
         }
         #expect(sliceBytes == [0: 49504, 1: 496])

@@ -27,7 +27,7 @@ import TestSupport
             guard code.stripeLength(Int(f) % Int(stripes), sliceBlocks: blocks) > 0 else { continue }
             let slab = data[slice]!
             let encoded = code.encode(fecBlock: Int(f), sliceBlocks: blocks) { slab[$0]! }
-            #expect(encoded == payload, "slice \(slice) FEC block \(f)")
+            #expect(encoded == Array(payload), "slice \(slice) FEC block \(f)")
             matches += 1
         }
         #expect(matches == expectedMatches)

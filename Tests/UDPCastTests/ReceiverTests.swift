@@ -149,7 +149,7 @@ import TestSupport
         r.feed(.data(slice: 0, block: 0, sliceBytes: 3, payload: [1, 2, 3]), at: 7)
         #expect(r.delivered == [1, 2, 3])
         // A different length for a known slice is a sender bug: fatal.
-        r.feed(.data(slice: 1, block: 0, sliceBytes: 3000, payload: [UInt8](repeating: 7, count: 1456)), at: 8)
+        r.feed(.data(slice: 1, block: 0, sliceBytes: 3000, payload: ArraySlice(repeating: 7, count: 1456)), at: 8)
         r.feed(.reqack(slice: 1, bytes: 6, round: 0, ready: BitMap1024()), at: 8)
         guard case .failed(.sliceLength(1, _)) = r.outcome else { Issue.record("\(String(describing: r.outcome))"); return }
         #expect(r.sentMessages.last == .disconnect)
@@ -211,7 +211,7 @@ import TestSupport
             r.feed(.connectReply(client: Int32(run % 5), blockSize: 8, capabilities: .standard, dataAddress: IPv4Address(234, 77, 0, 1)), at: 0)
             for i in 0..<500 {
                 let slice = UInt32(next() % 5), bytes = UInt32(next() % 40), block = UInt16(next() % 8)
-                let payload = (0..<Int(next() % 10)).map { _ in UInt8(truncatingIfNeeded: next()) }
+                let payload = ArraySlice((0..<Int(next() % 10)).map { _ in UInt8(truncatingIfNeeded: next()) })
                 let m: UDPCastMessage
                 switch next() % 4 {
                 case 0: m = .fec(stripes: UInt16(next() % 4), slice: slice, block: block, sliceBytes: bytes, payload: payload)

@@ -40,6 +40,10 @@ public struct SenderStateMachine: Sendable {
     private var averageReplyDelay: Double = 10_000_000
     private var sliceShrunk = false
     private var transferBeginsAt: Nanoseconds = 0
+    /// A receiver lost a long run of consecutive blocks: its socket buffer overflowed, so
+    /// the slice is too large for it. Scattered losses are the network's and need no shrink.
+    private var sawOverrun = false
+    static let overrunRun = 8
     /// The last pump stopped because the rate limit said "not yet".
     private var rateLimited = false
 
@@ -228,7 +232,12 @@ public struct SenderStateMachine: Sendable {
             guard var slice0 = rexmit, slice0.number == slice, round >= slice0.round else { return pump(now: now) }
             noteReplyDelay(now - slice0.reqackSentAt)
             slice0.answered[number] = true
-            for block in 0..<slice0.blockCount where !have[block] { slice0.want(block) }
+            var run = 0
+            for block in 0..<slice0.blockCount where !have[block] {
+                slice0.want(block)
+                run = block > 0 && !have[block - 1] ? run + 1 : 1
+                if run >= Self.overrunRun { sawOverrun = true }
+            }
             rexmit = slice0
         case .disconnect:
             participants.remove(number)
@@ -395,9 +404,12 @@ public struct SenderStateMachine: Sendable {
         return slice
     }
 
-    /// Half duplex: a lossy round halves the slice (never below the floor) and stops growth.
+    /// Half duplex: a round that showed a receiver overrun halves the slice (never below the
+    /// floor) and stops growth. Unlike udpcast, scattered random loss keeps the slice large, so
+    /// repairs cost one extra round per slice instead of many small slices.
     private mutating func shrinkAfterLoss() {
-        guard config.duplex == .half else { return }
+        defer { sawOverrun = false }
+        guard config.duplex == .half, sawOverrun else { return }
         sliceShrunk = true
         sliceSize = max(min(config.minSliceSize, sliceSize), sliceSize / 2)
     }

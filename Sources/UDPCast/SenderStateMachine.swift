@@ -168,9 +168,7 @@ public struct SenderStateMachine: Sendable {
         }
         if startRuleMet(now: now) { return actions + startTransfer(now: now) }
         if let timeout = config.startTimeout, now >= lastControlAt + timeout {
-            phase = .done
-            deadline = nil
-            return actions + [.finished(.noParticipants)]
+            return actions + end(.noParticipants)
         }
         updateDeadline(now: now)
         return actions
@@ -188,11 +186,7 @@ public struct SenderStateMachine: Sendable {
 
     /// The start decision: data follows after `startDelay`.
     private mutating func startTransfer(now: Nanoseconds) -> [Action] {
-        if participants.isEmpty && !config.async {
-            phase = .done
-            deadline = nil
-            return [.finished(.noParticipants)]
-        }
+        if participants.isEmpty && !config.async { return end(.noParticipants) }
         phase = .starting
         transferBeginsAt = now + config.startDelay
         deadline = transferBeginsAt
@@ -200,11 +194,7 @@ public struct SenderStateMachine: Sendable {
     }
 
     private mutating func beginTransfer(now: Nanoseconds) -> [Action] {
-        if participants.isEmpty && !config.async {
-            phase = .done
-            deadline = nil
-            return [.finished(.noParticipants)]
-        }
+        if participants.isEmpty && !config.async { return end(.noParticipants) }
         phase = .transfer
         transferStartedAt = now
         commonCapabilities = participants.commonCapabilities(with: config.capabilities)
@@ -275,20 +265,14 @@ public struct SenderStateMachine: Sendable {
         rateLimited = false
         while true {
             if !config.async && participants.isEmpty {
-                phase = .done
-                deadline = nil
-                return actions + [.finished(bytesAcknowledged > 0 || rexmit != nil ? .allReceiversGone : .noParticipants)]
+                return actions + end(bytesAcknowledged > 0 || rexmit != nil ? .allReceiversGone : .noParticipants)
             }
             // 1. Everyone has the waiting slice.
             if let ready = rexmit?.ready, config.async || participants.all({ ready[$0] }) {
                 let slice = rexmit!
                 rexmit = nil
                 bytesAcknowledged += UInt64(slice.length)
-                if slice.length == 0 {
-                    phase = .done
-                    deadline = nil
-                    return actions + [.finished(.complete)]
-                }
+                if slice.length == 0 { return actions + end(.complete) }
                 if config.duplex == .half && !sliceShrunk { sliceSize = min(config.sliceCap, sliceSize + sliceSize / 4) }
                 continue
             }
@@ -366,6 +350,12 @@ public struct SenderStateMachine: Sendable {
         }
         updateDeadline(now: now, yielded: packets >= Self.burst)
         return actions
+    }
+
+    private mutating func end(_ outcome: SenderOutcome) -> [Action] {
+        phase = .done
+        deadline = nil
+        return [.finished(outcome)]
     }
 
     private func firstTransmissionDone(_ slice: OutgoingSlice) -> Bool {

@@ -16,6 +16,9 @@ public struct ReceiverStateMachine: Sendable {
         public var receiveTimeout: Nanoseconds?
         /// Reported in CONNECT_REQ.
         public var receiveBuffer: UInt32 = 212_992
+        /// Without a CONNECT_REPLY for this long, ask again (udpcast never does: a lost reply
+        /// leaves its receiver waiting for ever).
+        public var connectRetry: Nanoseconds? = .seconds(1)
 
         public init(rendezvous: IPv4Address, ownAddress: IPv4Address) {
             self.rendezvous = rendezvous
@@ -51,6 +54,7 @@ public struct ReceiverStateMachine: Sendable {
     private let config: Configuration
     private var startedAt: Nanoseconds = 0
     private var lastPacketAt: Nanoseconds = 0
+    private var connectRequestAt: Nanoseconds = 0
     private var exitAt: Nanoseconds = 0
     private var nextSlice: UInt32 = 0
     private var endSlice: UInt32?
@@ -68,6 +72,7 @@ public struct ReceiverStateMachine: Sendable {
         guard phase == .idle else { return [] }
         phase = .rendezvous
         startedAt = now
+        connectRequestAt = now
         updateDeadline()
         guard !config.passive else { return [] }
         return [.send(.connectRequest(capabilities: .standard, receiveBuffer: config.receiveBuffer),
@@ -92,7 +97,14 @@ public struct ReceiverStateMachine: Sendable {
         guard let deadline, now >= deadline else { return [] }
         switch phase {
         case .rendezvous:
-            return fail(.noSender(rendezvous: Endpoint(config.rendezvous, config.senderPort)))
+            if let timeout = config.startTimeout, now >= startedAt + timeout {
+                return fail(.noSender(rendezvous: Endpoint(config.rendezvous, config.senderPort)))
+            }
+            // Ask again: the HELLO's sender if one was heard, else the rendezvous address.
+            connectRequestAt = now
+            updateDeadline()
+            return [.send(.connectRequest(capabilities: .standard, receiveBuffer: config.receiveBuffer),
+                          to: sender ?? Endpoint(config.rendezvous, config.senderPort))]
         case .connected:
             return fail(.noData(sender: sender!, dataAddress: dataAddress, port: config.portBase))
         case .transferring:
@@ -131,6 +143,8 @@ public struct ReceiverStateMachine: Sendable {
                 clientNumber = 0
                 return connect(to: source, now: now)
             }
+            connectRequestAt = now
+            updateDeadline()
             return [.send(.connectRequest(capabilities: .standard, receiveBuffer: config.receiveBuffer), to: source)]
         case .connectRequest, .data, .fec:
             return []
@@ -269,7 +283,10 @@ public struct ReceiverStateMachine: Sendable {
 
     private mutating func updateDeadline() {
         switch phase {
-        case .rendezvous, .connected: deadline = config.startTimeout.map { startedAt + $0 }
+        case .rendezvous:
+            let retry = config.passive ? nil : config.connectRetry.map { connectRequestAt + $0 }
+            deadline = [config.startTimeout.map { startedAt + $0 }, retry].compactMap { $0 }.min()
+        case .connected: deadline = config.startTimeout.map { startedAt + $0 }
         case .transferring: deadline = config.receiveTimeout.map { lastPacketAt + $0 }
         case .exitWait: deadline = exitAt
         case .idle, .done: deadline = nil

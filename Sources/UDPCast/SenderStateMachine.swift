@@ -212,6 +212,11 @@ public struct SenderStateMachine: Sendable {
     private mutating func transfer(_ message: UDPCastMessage, from source: Endpoint, now: Nanoseconds) -> [Action] {
         guard !config.async, let number = participants.number(of: source.address) else { return [] }
         switch message {
+        case .connectRequest:
+            // A participant whose CONNECT_REPLY was lost asks again: same number, same answer.
+            return [.send(.connectReply(client: Int32(number), blockSize: UInt32(config.blockSize), capabilities: config.capabilities,
+                                        dataAddress: config.pointToPoint == .forced ? source.address : config.dataAddress), to: source)]
+                + pump(now: now)
         case .ok(let slice):
             guard var slice0 = rexmit, slice0.number == slice else { return pump(now: now) }
             noteReplyDelay(now - slice0.reqackSentAt)

@@ -87,13 +87,13 @@ public struct RestoreEngine: Sendable {
 
     private func restore(_ plan: DiskPlan, image: ImageDirectory) throws(RestoreError) {
         let (disk, targetPath, table, createSize) = (plan.disk, plan.targetPath, plan.table, plan.createSize)
+        // One open for the whole disk; sfdisk opens the device itself and does not ask for
+        // exclusive access, so our O_EXCL descriptor does not stand in its way.
+        let target = try RestoreTarget(path: targetPath, createSize: createSize)
         if !options.keepPartitionTable {
-            // sfdisk runs before our exclusive open of a block device.
-            let target = try RestoreTarget(path: targetPath, createSize: createSize)
             log.info("\(disk.name) → \(targetPath): writing the \(table.label == .gpt ? "GPT" : "MBR") partition table (\(table.partitions.count) partitions)")
             try PartitionTableWriter.write(table, to: target)
         }
-        let target = try RestoreTarget(path: targetPath, createSize: createSize)
         try target.publishPartitions(table)
         if options.restoreHiddenData, table.label == .dos, let hidden = disk.hiddenDataFile {
             try restoreHiddenData(image.file(hidden), table: table, target: target)

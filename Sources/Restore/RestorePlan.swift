@@ -23,13 +23,8 @@ enum JobChecks {
     static func job(partition: String, payload: Payload, directory: String, offset: UInt64, size: UInt64,
                     options: RestoreOptions) throws(RestoreError) -> PartitionJob {
         let restorer = PayloadRestorer(payload: payload, directory: directory)
-        var header: ImageHeader?
-        if case .ntfsclone = payload.kind {
-            _ = try restorer.header()
-        }
-        if !options.skipRestorableCheck {
-            header = try restorer.header()
-        }
+        // `-scr` skips reading headers, but an unsupported format is still refused up front.
+        let header = options.skipRestorableCheck && payload.kind != .ntfsclone ? nil : try restorer.header()
         if let header, case .partclone(let fs) = payload.kind {
             guard FileSystemNames.compatible(nameFS: fs, headerFS: header.fileSystem) else {
                 throw .streamMismatch(partition: partition,

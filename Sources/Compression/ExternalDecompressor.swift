@@ -22,7 +22,7 @@ public final class ExternalDecompressor: StreamDecompressor {
         tool = command[0]
         // A tool that dies early must surface as an error, not kill us through SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
-        guard let path = ExternalDecompressor.findInPath(tool) else {
+        guard let path = ExecutableLookup.find(tool) else {
             throw .toolMissing(tool: tool, format: format, package: package)
         }
         try spawn(path: path, arguments: command)
@@ -35,15 +35,6 @@ public final class ExternalDecompressor: StreamDecompressor {
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }
-    }
-
-    static func findInPath(_ tool: String) -> String? {
-        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
-        for dir in path.split(separator: ":") {
-            let candidate = "\(dir)/\(tool)"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
     }
 
     private func spawn(path: String, arguments: [String]) throws(CompressionError) {
@@ -141,6 +132,19 @@ public final class ExternalDecompressor: StreamDecompressor {
             _ = poll(&fd, 1, 1000)
             if fd.revents == 0 { close(stderrFd); stderrFd = -1 }
         }
+    }
+}
+
+/// Finds a helper program the way a shell would, plus the sbin directories a root shell has
+/// (sfdisk and mkswap live there even when the caller's PATH lacks them).
+public enum ExecutableLookup {
+    public static func find(_ tool: String) -> String? {
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] {
+            let candidate = "\(dir)/\(tool)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
     }
 }
 

@@ -1,15 +1,10 @@
+import Compression
 import Foundation
 
 /// Runs a helper program (sfdisk) with text on stdin and collects its output.
 enum ToolRunner {
-    static func locate(_ tool: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
-        let dirs = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
-        return dirs.map { "\($0)/\(tool)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
     static func run(_ tool: String, _ arguments: [String], input: String? = nil, package: String) throws(RestoreError) -> (status: Int32, output: String) {
-        guard let path = locate(tool) else {
+        guard let path = ExecutableLookup.find(tool) else {
             throw .tool(name: tool, status: 127, output: "not found in PATH (install the Debian package \(package))")
         }
         let process = Process()

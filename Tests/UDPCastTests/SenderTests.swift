@@ -22,7 +22,7 @@ import TestSupport
         sim.run()
         expectComplete(sim, "\(duplex) \(receivers)")
         #expect(sim.sender.blocksResent == 0)
-        // One receiver: point-to-point, no group; several: the derived data group.
+        // Receivers join the derived data group on connecting, even when data then comes by unicast.
         #expect(sim.hosts.allSatisfy { $0.groups == [IPv4Address(234, 77, 0, 1)] })
     }
 

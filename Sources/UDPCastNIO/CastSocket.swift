@@ -6,13 +6,12 @@ import Glibc
 #endif
 
 /// One bound UDP socket of a session. Every socket hands decoded datagrams to the same
-/// callback on the session's event loop; undecodable ones are counted and dropped.
+/// callback on the session's event loop; undecodable ones are dropped.
 final class DatagramHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
     let onMessage: (UDPCastMessage, Endpoint) -> Void
     let onWritable: () -> Void
-    private(set) var malformed = 0
 
     init(onMessage: @escaping (UDPCastMessage, Endpoint) -> Void, onWritable: @escaping () -> Void) {
         self.onMessage = onMessage
@@ -25,7 +24,7 @@ final class DatagramHandler: ChannelInboundHandler {
         let decoded = envelope.data.withUnsafeReadableBytes { bytes in Result { try UDPCastMessage.decode(bytes) } }
         switch decoded {
         case .success(let message): onMessage(message, source)
-        case .failure: malformed += 1
+        case .failure: break   // undecodable datagrams are dropped, as udpcast drops them
         }
     }
 

@@ -59,7 +59,6 @@ final class OutputWriter: @unchecked Sendable {
     private var finished = false
     private var failure: Int32?
     private var done = false
-    private(set) var written: UInt64 = 0
 
     init(fd: Int32, limit: Int = 64 << 20) {
         self.fd = fd
@@ -117,7 +116,6 @@ final class OutputWriter: @unchecked Sendable {
             }
             condition.lock()
             queued -= bytes.count
-            written += UInt64(offset)
             if let error, failure == nil { failure = error }
             condition.broadcast()
             condition.unlock()

@@ -417,8 +417,12 @@ public struct SenderStateMachine: Sendable {
         return admitted
     }
 
+    /// Fast rounds first (1.1 × the average reply delay), then a second each, as udpcast does
+    /// after round 10. The last rounds before a drop are always slow, so a low
+    /// `--retries-until-drop` cannot drop a whole group that stalled for a few milliseconds.
     private func replyDeadline(_ slice: OutgoingSlice) -> Nanoseconds {
-        let wait = Nanoseconds(max(1_000_000, 1.1 * averageReplyDelay)) + (slice.round > 10 ? .seconds(1) : 0)
+        let patient = slice.round > 10 || Int(slice.round) + 3 >= config.retriesUntilDrop
+        let wait = Nanoseconds(max(1_000_000, 1.1 * averageReplyDelay)) + (patient ? .seconds(1) : 0)
         return slice.reqackSentAt + wait
     }
 

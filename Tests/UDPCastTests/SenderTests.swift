@@ -97,6 +97,16 @@ import TestSupport
         for i in 0..<2 { #expect(sim.hosts[i].output == sim.input) }
     }
 
+    /// Receivers that all stall for a moment (a busy CPU) are not dropped by a low
+    /// --retries-until-drop: the last rounds before a drop wait a second each.
+    @Test func aMomentarilySlowGroupIsNotDropped() throws {
+        var sim = try SessionSimulation(receivers: 3, input: Self.payload(300_000)) { $0.retriesUntilDrop = 8 }
+        for i in 0..<3 { sim.hosts[i].answerDelay = .milliseconds(150) }
+        sim.run()
+        expectComplete(sim, "slow answers")
+        #expect(sim.sender.dropped.isEmpty)
+    }
+
     @Test func startRules() throws {
         // --min-receivers 3 with two receivers and --max-wait 3: starts at 3 s.
         var sim = try SessionSimulation(receivers: 2, input: Self.payload(10_000)) {

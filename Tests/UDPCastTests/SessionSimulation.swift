@@ -12,6 +12,8 @@ struct SessionSimulation {
         var groups: Set<IPv4Address> = []
         var lossPerMille: UInt64 = 0
         var deafAfterBytes: Int?
+        /// Extra time this host takes to answer (a busy receiver).
+        var answerDelay: Nanoseconds = 0
         var sent = 0
     }
 
@@ -59,9 +61,9 @@ struct SessionSimulation {
         return z ^ (z >> 31)
     }
 
-    mutating func enqueue(_ packet: Packet) {
+    mutating func enqueue(_ packet: Packet, extraDelay: Nanoseconds = 0) {
         seq += 1
-        queue.append((now + delay, seq, packet))
+        queue.append((now + delay + extraDelay, seq, packet))
     }
 
     mutating func senderActions(_ actions: [SenderStateMachine.Action]) {
@@ -90,7 +92,9 @@ struct SessionSimulation {
             switch action {
             case .send(let m, _):
                 hosts[i].sent += 1
-                if hosts[i].deafAfterBytes.map({ hosts[i].output.count < $0 }) ?? true { enqueue(.toSender(m, from: Endpoint(hosts[i].address, senderConfig.portBase))) }
+                if hosts[i].deafAfterBytes.map({ hosts[i].output.count < $0 }) ?? true {
+                    enqueue(.toSender(m, from: Endpoint(hosts[i].address, senderConfig.portBase)), extraDelay: hosts[i].answerDelay)
+                }
             case .deliver(let bytes): hosts[i].output += bytes
             case .joinGroup(let g): hosts[i].groups.insert(g)
             case .finished, .failed: hosts[i].outcome = action

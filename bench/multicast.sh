@@ -10,6 +10,7 @@
 # (tcpdump), so the start rule's wait (udpcast polls every 2 s) is not counted. Re-send % is
 # what each sender reports; sender CPU is user+sys from /usr/bin/time. Outputs are checked.
 # Needs root, udpcast, tcpdump, nftables, python3. Usage: bench/multicast.sh [WORKDIR]
+# CASES="RECEIVERS:MODE:LOSS_PERMILLE ..." picks cases, e.g. CASES="3:--full-duplex:10".
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
 W="${1:-$(mktemp -d /dev/shm/liteserver-mcast.XXXXXX)}"
@@ -74,8 +75,8 @@ run_pair() {   # run_pair TOOL RECEIVERS MODE LOSS -> "MB/s resend% cpu ok"
 }
 
 printf '%-26s | %-28s | %-28s | %s\n' "case ($MIB MiB)" "udpcast MB/s resent cpu" "ocs-cast MB/s resent cpu" "ratio"
-for spec in "1 --half-duplex 0" "1 --full-duplex 0" "3 --half-duplex 0" "3 --full-duplex 0" "3 --half-duplex 10" "3 --full-duplex 10"; do
-  set -- $spec
+for spec in ${CASES:-1:--half-duplex:0 1:--full-duplex:0 3:--half-duplex:0 3:--full-duplex:0 3:--half-duplex:10 3:--full-duplex:10}; do
+  IFS=: read -r -a fields <<<"$spec"; set -- "${fields[@]}"
   label="$1 rcv $2$([ "$3" = 0 ] || echo ", 1% loss")"
   read -r ur urs uc uok <<<"$(run_pair udpcast "$1" "$2" "$3")"
   read -r or ors oc ook <<<"$(run_pair ours "$1" "$2" "$3")"

@@ -14,6 +14,11 @@ public class CastSession {
     private var timer: Scheduled<Void>?
     private var timerDeadline: Nanoseconds?
     private var pendingFlush = false
+    private var batch: SegmentBatch?
+    /// Set by a driver to the size of a full DATA packet: runs of such packets to one
+    /// destination leave in one UDP GSO write (the kernel cuts them into the very same
+    /// datagrams), so the sender pays one trip through the stack per run instead of per block.
+    var segmentSize: Int?
     static let minimumDelay: Nanoseconds = 30_000
 
     init(interface: CastInterface) {
@@ -32,11 +37,48 @@ public class CastSession {
 
     func send(_ message: UDPCastMessage, to endpoint: Endpoint) {
         guard let channel = sendChannel else { return }
-        CastSocket.write(message, to: address(endpoint), on: channel)
+        if let size = segmentSize, CastSocket.blockMessageSize(message) == size {
+            if let open = batch, open.destination != endpoint || open.isFull { writeBatch() }
+            if batch == nil {
+                batch = SegmentBatch(destination: endpoint, segmentSize: size, buffer: channel.allocator.buffer(capacity: size * SegmentBatch.maxSegments(size)))
+            }
+            CastSocket.encode(message, into: &batch!.buffer)
+            batch!.count += 1
+            return
+        }
+        writeBatch()
+        var buffer = channel.allocator.buffer(capacity: CastSocket.blockMessageSize(message) ?? 64)
+        CastSocket.encode(message, into: &buffer)
+        channel.write(AddressedEnvelope(remoteAddress: address(endpoint), data: buffer), promise: nil)
         pendingFlush = true
     }
 
+    private func writeBatch() {
+        guard let open = batch, let channel = sendChannel else { return }
+        batch = nil
+        pendingFlush = true
+        guard open.count > 1 else {
+            channel.write(AddressedEnvelope(remoteAddress: address(open.destination), data: open.buffer), promise: nil)
+            return
+        }
+        let envelope = AddressedEnvelope(remoteAddress: address(open.destination), data: open.buffer,
+                                         metadata: .init(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: open.segmentSize))
+        let promise = loop.makePromise(of: Void.self)
+        promise.futureResult.whenFailure { [weak self] error in
+            // A route without checksum offload refuses GSO (EIO): send block by block from now
+            // on. The blocks of this write count as lost; the protocol asks for them again.
+            guard let self, self.segmentSize != nil else { return }
+            self.segmentSize = nil
+            self.segmentationRefused(error)
+        }
+        channel.write(envelope, promise: promise)
+    }
+
+    /// Called once when the kernel refuses a segmented write.
+    func segmentationRefused(_ error: Error) {}
+
     func flush() {
+        writeBatch()
         if pendingFlush { sendChannel?.flush() }
         pendingFlush = false
     }
@@ -62,6 +104,7 @@ public class CastSession {
     }
 
     func closeAll() {
+        batch = nil
         timer?.cancel()
         for channel in extraChannels + [sendChannel].compactMap({ $0 }) { _ = channel.close() }
         extraChannels = []
@@ -72,4 +115,17 @@ public class CastSession {
         for channel in extraChannels { _ = channel.close() }
         extraChannels = []
     }
+}
+
+/// Equal-size block messages to one destination, back to back, for one segmented write.
+struct SegmentBatch {
+    let destination: Endpoint
+    let segmentSize: Int
+    var buffer: ByteBuffer
+    var count = 0
+
+    /// The kernel takes at most 64 segments (UDP_MAX_SEGMENTS on older kernels) and one IP
+    /// datagram's worth of UDP payload per write.
+    static func maxSegments(_ segmentSize: Int) -> Int { max(1, min(64, 65_507 / segmentSize)) }
+    var isFull: Bool { count >= Self.maxSegments(segmentSize) }
 }

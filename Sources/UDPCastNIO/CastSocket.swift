@@ -21,10 +21,17 @@ final class DatagramHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         guard let source = envelope.remoteAddress.endpoint else { return }
-        let decoded = envelope.data.withUnsafeReadableBytes { bytes in Result { try UDPCastMessage.decode(bytes) } }
-        switch decoded {
-        case .success(let message): onMessage(message, source)
-        case .failure: break   // undecodable datagrams are dropped, as udpcast drops them
+        // With receive offload the kernel hands over a run of equal datagrams in one buffer.
+        let segment = envelope.metadata?.segmentSize ?? 0
+        envelope.data.withUnsafeReadableBytes { bytes in
+            let step = segment > 0 ? segment : max(bytes.count, 1)
+            var start = 0
+            repeat {
+                let datagram = UnsafeRawBufferPointer(rebasing: bytes[start..<min(start + step, bytes.count)])
+                // Undecodable datagrams are dropped, as udpcast drops them.
+                if let message = try? UDPCastMessage.decode(datagram) { onMessage(message, source) }
+                start += step
+            } while start < bytes.count
         }
     }
 
@@ -39,6 +46,10 @@ final class DatagramHandler: ChannelInboundHandler {
 
 enum CastSocket {
     static let vectorReads = 64
+    /// With receive offload one read may carry a 64 KiB run of datagrams; NIO splits the
+    /// receive buffer evenly among the messages of a vector read.
+    static let offloadVectorReads = 16
+    static let offloadMessageSize = 65_536
 
     struct Options {
         var broadcast = false
@@ -47,6 +58,8 @@ enum CastSocket {
         var receiveBuffer: Int?
         var sendBuffer: Int?
         var join: (group: IPv4Address, device: NIONetworkDevice)?
+        /// UDP_GRO: take runs of datagrams in one read (data sockets of a receiver).
+        var receiveOffload = false
     }
 
     /// Binds `address:port` on `loop` (blocking until bound); not for use on the loop itself.
@@ -57,10 +70,12 @@ enum CastSocket {
 
     static func bindAsync(_ address: IPv4Address, port: UInt16, on loop: EventLoop, options: Options,
                           handler: @escaping () -> DatagramHandler) -> EventLoopFuture<Channel> {
-        DatagramBootstrap(group: loop)
+        let offload = options.receiveOffload && System.supportsUDPReceiveOffload
+        let messages = offload ? offloadVectorReads : vectorReads
+        return DatagramBootstrap(group: loop)
             // recvmmsg: NIO splits one receive buffer evenly among the vector's messages.
-            .channelOption(ChannelOptions.datagramVectorReadMessageCount, value: vectorReads)
-            .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorReads * 2048))
+            .channelOption(ChannelOptions.datagramVectorReadMessageCount, value: messages)
+            .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: messages * (offload ? offloadMessageSize : 2048)))
             .channelOption(ChannelOptions.socketOption(.so_broadcast), value: options.broadcast ? 1 : 0)
             .channelInitializer { channel in channel.pipeline.addHandler(handler()) }
             .bind(to: SocketAddress(Endpoint(address, port)))
@@ -76,6 +91,11 @@ enum CastSocket {
             steps.append(provider.setIPMulticastTTL(options.ttl))
             steps.append(provider.setIPMulticastLoop(1))
         }
+        if options.receiveOffload && System.supportsUDPReceiveOffload {
+            steps.append(channel.setOption(ChannelOptions.datagramReceiveOffload, value: true)
+                .flatMap { channel.setOption(ChannelOptions.datagramReceiveSegmentSize, value: true) }
+                .recover { _ in })
+        }
         if let join = options.join, let multicast = channel as? MulticastChannel {
             steps.append(multicast.joinGroup(SocketAddress(Endpoint(join.group, 0)), device: join.device))
         }
@@ -90,17 +110,31 @@ enum CastSocket {
             .recover { _ in }
     }
 
-    /// Writes one message without flushing; the caller flushes once per batch.
-    static func write(_ message: UDPCastMessage, to destination: SocketAddress, on channel: Channel) {
-        var buffer: ByteBuffer
-        if case .data(let slice, let block, let bytes, let payload) = message {
-            // The hot path: header and payload straight into one buffer, no intermediate copy.
-            buffer = channel.allocator.buffer(capacity: UDPCastMessage.dataHeaderSize + payload.count)
-            buffer.writeBytes(UDPCastMessage.dataHeader(slice: slice, block: block, sliceBytes: bytes))
+    /// Appends the wire bytes of `message` to `buffer`. DATA and FEC go straight from the
+    /// slice into the buffer (the hot path: no intermediate array).
+    static func encode(_ message: UDPCastMessage, into buffer: inout ByteBuffer) {
+        switch message {
+        case .data(let slice, let block, let bytes, let payload):
+            writeBlockHeader(opcode: .data, second: 0, slice: slice, block: block, sliceBytes: bytes, into: &buffer)
             buffer.writeBytes(payload)
-        } else {
-            buffer = channel.allocator.buffer(bytes: message.encoded())
+        case .fec(let stripes, let slice, let block, let bytes, let payload):
+            writeBlockHeader(opcode: .fec, second: stripes, slice: slice, block: block, sliceBytes: bytes, into: &buffer)
+            buffer.writeBytes(payload)
+        default:
+            buffer.writeBytes(message.encoded())
         }
-        channel.write(AddressedEnvelope(remoteAddress: destination, data: buffer), promise: nil)
+    }
+
+    private static func writeBlockHeader(opcode: UDPCastMessage.Opcode, second: UInt16, slice: UInt32, block: UInt16,
+                                         sliceBytes: UInt32, into buffer: inout ByteBuffer) {
+        buffer.writeMultipleIntegers(opcode.rawValue, second, slice, block, UInt16(0), sliceBytes)
+    }
+
+    /// The size `encode` will produce for a payload-bearing message, nil for control messages.
+    static func blockMessageSize(_ message: UDPCastMessage) -> Int? {
+        switch message {
+        case .data(_, _, _, let payload), .fec(_, _, _, _, let payload): return UDPCastMessage.dataHeaderSize + payload.count
+        default: return nil
+        }
     }
 }

@@ -66,7 +66,8 @@ public final class ReceiverDriver: CastSession {
     /// Runs the session to its end; blocks the calling thread.
     public func run() throws -> Report {
         result = loop.makePromise()
-        let options = CastSocket.Options(broadcast: true, multicastInterface: interface.address, receiveBuffer: receiveBuffer)
+        let options = CastSocket.Options(broadcast: true, multicastInterface: interface.address, receiveBuffer: receiveBuffer,
+                                         receiveOffload: true)
         do {
             sendChannel = try CastSocket.bind(interface.address, port: config.portBase, on: loop, options: options, handler: makeHandler)
             if let broadcast = interface.broadcast {
@@ -124,7 +125,7 @@ public final class ReceiverDriver: CastSession {
     private func join(_ group: IPv4Address) {
         guard !joined.contains(group) else { return }
         joined.insert(group)
-        var options = CastSocket.Options(receiveBuffer: receiveBuffer)
+        var options = CastSocket.Options(receiveBuffer: receiveBuffer, receiveOffload: true)
         options.join = (group, interface.device)
         log("Listening to multicast on \(group)")
         CastSocket.bindAsync(group, port: config.portBase, on: loop, options: options, handler: makeHandler).whenComplete { result in

@@ -42,7 +42,7 @@ public final class SenderDriver: CastSession {
     private var participantsSeen: [Endpoint] = []
 
     public init(configuration: SenderConfiguration, interface: CastInterface, inputFD: Int32, ttl: UInt8 = 1,
-                sendBuffer: Int = 4 << 20, log: @escaping (String) -> Void) throws {
+                sendBuffer: Int = 4 << 20, segmentation: Bool = true, log: @escaping (String) -> Void) throws {
         config = configuration
         machine = try SenderStateMachine(configuration: configuration)
         input = InputReader(fd: inputFD)
@@ -50,6 +50,9 @@ public final class SenderDriver: CastSession {
         self.sendBuffer = sendBuffer
         self.log = log
         super.init(interface: interface)
+        if System.supportsUDPSegmentationOffload && segmentation {
+            segmentSize = UDPCastMessage.dataHeaderSize + configuration.blockSize
+        }
         result = loop.makePromise()
     }
 
@@ -93,6 +96,10 @@ public final class SenderDriver: CastSession {
 
     public func keyPressed() {
         loop.execute { self.apply(self.machine.keyPressed(now: MonotonicClock.now())) }
+    }
+
+    override func segmentationRefused(_ error: Error) {
+        log("UDP segmentation offload refused on \(interface.name) (\(error)); sending block by block")
     }
 
     private func received(_ message: UDPCastMessage, from source: Endpoint) {

@@ -8,7 +8,10 @@
 # is moved into each host namespace; no namespace has a route out. Usage (root):
 #   netns-lan.sh up PREFIX NET CLIENTS     e.g. up ls1- 10.79.1 3
 #   netns-lan.sh down PREFIX               remove every namespace of PREFIX
-#   netns-lan.sh loss PREFIX HOST PERMILLE drop that share of UDP arriving at HOST (nftables)
+#   netns-lan.sh loss PREFIX HOST PERMILLE drop that share of UDP datagrams the switch forwards
+#                                          to HOST (nftables, bridge family)
+# With ethtool present every host's lsnet0 segments UDP GSO runs on transmit and does GRO on
+# receive, as a physical NIC does; without it GSO runs cross the bridge whole.
 set -euo pipefail
 cmd="${1:-}"; P="${2:-}"
 case "$P" in ""|*[!A-Za-z0-9_-]*) echo "netns-lan: PREFIX must be [A-Za-z0-9_-]+" >&2; exit 2 ;; esac
@@ -34,6 +37,11 @@ add_host() {
   in_ns "${P}sw" ip link set "p-$name" master br0 up
   in_ns "$ns" ip addr add "$ip/24" brd + dev lsnet0
   in_ns "$ns" ip link set lsnet0 up
+  # Behave like a real NIC: UDP GSO runs are cut into single datagrams when they leave the host
+  # (so the switch, and any loss rule, sees what a wire would carry), and GRO is on for receive.
+  if command -v ethtool >/dev/null; then
+    in_ns "$ns" ethtool -K lsnet0 tx-udp-segmentation off gro on >/dev/null 2>&1 || true
+  fi
   in_ns "$ns" ip route add 224.0.0.0/4 dev lsnet0
 }
 
@@ -44,13 +52,13 @@ down() {
   done
 }
 
-loss() {
+loss() {   # the switch drops single datagrams on their way out of HOST's port (its ingress wire)
   local host="$1" permille="$2"
-  in_ns "${P}$host" nft -f - <<NFT
-table netdev lsloss {
-  chain ingress {
-    type filter hook ingress device "lsnet0" priority 0; policy accept;
-    meta l4proto udp numgen random mod 1000 < $permille counter drop
+  in_ns "${P}sw" nft -f - <<NFT
+table bridge lsloss_$host {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    oifname "p-$host" meta l4proto udp numgen random mod 1000 < $permille counter drop
   }
 }
 NFT

@@ -60,7 +60,7 @@ public final class ProgressMeter: @unchecked Sendable {
         var value = Double(bytes)
         var unit = 0
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f ", value) + units[unit]
     }
 
     static func rate(_ bytesPerSecond: Double) -> String { String(format: "%.1f MB/s", bytesPerSecond / 1e6) }

@@ -242,8 +242,8 @@ public struct ReceiverStateMachine: Sendable {
     /// (its OK goes out with the REQACK that asks for it; async senders ask nothing).
     private mutating func deliverReady(now: Nanoseconds) -> [Action] {
         var actions: [Action] = []
-        while let assembly = slices[nextSlice], assembly.isComplete {
-            let bytes = Array(assembly.payload)
+        while slices[nextSlice]?.isComplete == true {
+            let bytes = slices[nextSlice]!.takePayload()
             bytesDelivered += UInt64(bytes.count)
             if !bytes.isEmpty { actions.append(.deliver(bytes)) }
             slices[nextSlice] = nil

@@ -31,7 +31,7 @@ public struct SenderStateMachine: Sendable {
     private var firstConnectionAt: Nanoseconds?
     private var nextHelloAt: Nanoseconds?
     private var hellosRepeated = 0
-    private var input: [UInt8] = []
+    private var input = InputQueue()
     private var inputEnded = false
     private var nextSliceNumber: UInt32 = 0
     private var endSliceCreated = false
@@ -90,7 +90,7 @@ public struct SenderStateMachine: Sendable {
     }
 
     public mutating func provideInput(_ bytes: [UInt8], now: Nanoseconds) -> [Action] {
-        input += bytes
+        input.append(bytes)
         return pump(now: now)
     }
 
@@ -392,9 +392,7 @@ public struct SenderStateMachine: Sendable {
             guard inputEnded, !endSliceCreated else { return nil }
             endSliceCreated = true
         }
-        let take = min(full, input.count)
-        let slice = OutgoingSlice(number: nextSliceNumber, data: Array(input[0..<take]), blockSize: config.blockSize)
-        input.removeFirst(take)
+        let slice = OutgoingSlice(number: nextSliceNumber, data: input.take(full), blockSize: config.blockSize)
         nextSliceNumber &+= 1
         return slice
     }

@@ -22,8 +22,13 @@ struct SliceAssembly {
 
     var isComplete: Bool { blockCount.map { haveCount >= $0 } ?? false }
 
-    /// The slice's bytes, once complete.
-    var payload: ArraySlice<UInt8> { data[0..<Int(length ?? 0)] }
+    /// Hands the complete slice's bytes over without copying them; the assembly is spent.
+    mutating func takePayload() -> [UInt8] {
+        var bytes: [UInt8] = []
+        swap(&bytes, &data)
+        bytes.removeLast(bytes.count - Int(length ?? 0))
+        return bytes
+    }
 
     enum Problem: Error, Equatable { case lengthMismatch(had: UInt32, got: UInt32), tooLong(UInt32) }
 
@@ -35,7 +40,15 @@ struct SliceAssembly {
         }
         guard Int(bytes) <= Self.maxBlocks * blockSize else { throw .tooLong(bytes) }
         length = bytes
-        data = [UInt8](repeating: 0, count: (Int(bytes) + blockSize - 1) / blockSize * blockSize)
+        // Every block is written before the slice is complete; only the pad after the last
+        // block's bytes (read by FEC) must be zero, so the rest is not cleared first.
+        let capacity = (Int(bytes) + blockSize - 1) / blockSize * blockSize
+        data = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            if capacity > Int(bytes) {
+                buffer.baseAddress!.advanced(by: Int(bytes)).initialize(repeating: 0, count: capacity - Int(bytes))
+            }
+            count = capacity
+        }
     }
 
     /// Stores a data block; false when it does not fit the slice (ignored as malformed).

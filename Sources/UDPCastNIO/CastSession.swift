@@ -64,10 +64,14 @@ public class CastSession {
         let envelope = AddressedEnvelope(remoteAddress: address(open.destination), data: open.buffer,
                                          metadata: .init(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: open.segmentSize))
         let promise = loop.makePromise(of: Void.self)
-        promise.futureResult.whenFailure { [weak self] error in
-            // A route without checksum offload refuses GSO (EIO): send block by block from now
-            // on. The blocks of this write count as lost; the protocol asks for them again.
-            guard let self, self.segmentSize != nil else { return }
+        // Callbacks hold the session unowned(unsafe): a weak reference would move its reference
+        // count to a side table and slow every retain on the per-packet path. Safe because
+        // callbacks run on the loop only while channels or timers are alive, and `closeAll`
+        // ends both (on the loop) before `run` returns.
+        promise.futureResult.whenFailure { [unowned self] error in
+            // A route without checksum offload refuses GSO (EIO, EINVAL): send block by block
+            // from now on. The blocks of this write count as lost; the protocol asks again.
+            guard self.segmentSize != nil, let code = (error as? IOError)?.errnoCode, code == EIO || code == EINVAL else { return }
             self.segmentSize = nil
             self.segmentationRefused(error)
         }
@@ -96,9 +100,9 @@ public class CastSession {
         guard let deadline else { return }
         let now = MonotonicClock.now()
         let delay = TimeAmount.nanoseconds(Int64(max(deadline > now ? deadline - now : 0, Self.minimumDelay)))
-        timer = loop.scheduleTask(in: delay) { [weak self] in
-            self?.timer = nil
-            self?.timerDeadline = nil
+        timer = loop.scheduleTask(in: delay) { [unowned self] in
+            self.timer = nil
+            self.timerDeadline = nil
             fire()
         }
     }

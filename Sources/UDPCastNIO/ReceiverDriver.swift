@@ -116,8 +116,7 @@ public final class ReceiverDriver: CastSession {
             announcedConnection = true
             log("Connected as #\(number) to \(sender.address)")
         }
-        schedule(machine.deadline) { [weak self] in
-            guard let self else { return }
+        schedule(machine.deadline) { [unowned self] in
             self.apply(self.machine.tick(now: MonotonicClock.now()))
         }
     }

@@ -135,7 +135,7 @@ public final class SenderDriver: CastSession {
         if let deadline = machine.deadline, deadline <= now, !canWrite {
             return   // channelWritabilityChanged will pump
         }
-        schedule(machine.deadline) { [weak self] in self?.pump() }
+        schedule(machine.deadline) { [unowned self] in self.pump() }
     }
 
     private func complete(_ outcome: SenderOutcome) {

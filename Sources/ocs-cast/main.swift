@@ -157,8 +157,9 @@ struct Send: ParsableCommand {
         do {
             let report = try driver.run()
             let total = max(report.blocksSent, 1)
-            log(String(format: "bytes=%llu re-xmits=%llu (%.1f%%) in %.2f s, %@", report.bytes, report.blocksResent,
-                       Double(report.blocksResent) * 100 / Double(total), report.seconds, mb(report.bytes, report.seconds)))
+            // Swift strings go in by concatenation: Foundation's `%@` takes an object on Linux.
+            log(String(format: "bytes=%llu re-xmits=%llu (%.1f%%) in %.2f s, ", report.bytes, report.blocksResent,
+                       Double(report.blocksResent) * 100 / Double(total), report.seconds) + mb(report.bytes, report.seconds))
             for endpoint in report.dropped { log("Dropped \(endpoint.address) (no answer after \(retriesUntilDrop) rounds)") }
             switch report.outcome {
             case .complete: log("Transfer complete.")
@@ -203,7 +204,7 @@ struct Receive: ParsableCommand {
         if !common.noKeyboard { watchKeyboard { driver.keyPressed() } }
         do {
             let report = try driver.run()
-            log(String(format: "bytes=%llu in %.2f s, %@", report.bytes, report.seconds, mb(report.bytes, report.seconds)))
+            log(String(format: "bytes=%llu in %.2f s, ", report.bytes, report.seconds) + mb(report.bytes, report.seconds))
             log("Transfer complete.")
         } catch let error as ReceiverDriver.Failure {
             log("ocs-cast receive: \(error)")

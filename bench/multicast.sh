@@ -11,10 +11,13 @@
 # what each sender reports; sender CPU is user+sys from /usr/bin/time. Outputs are checked.
 # Needs root, udpcast, tcpdump, nftables, python3. Usage: bench/multicast.sh [WORKDIR]
 # CASES="RECEIVERS:MODE:LOSS_PERMILLE ..." picks cases, e.g. CASES="3:--full-duplex:10".
+# Each case runs REPEAT times (default 3), the two tools alternating; the run with the median
+# rate is shown (this machine's speed drifts; alternating keeps the ratio fair).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
 W="${1:-$(mktemp -d /dev/shm/liteserver-mcast.XXXXXX)}"
 MIB="${MIB:-200}"
+REPEAT="${REPEAT:-3}"
 P="lsb$$-"
 NET="10.79.$(( ($$ % 200) + 20 ))"
 for t in udp-sender udp-receiver tcpdump nft python3 /usr/bin/time swift; do command -v "$t" >/dev/null || { echo "missing tool: $t" >&2; exit 1; }; done
@@ -68,18 +71,30 @@ run_pair() {   # run_pair TOOL RECEIVERS MODE LOSS -> "MB/s resend% cpu ok"
   for k in "${pids[@]}"; do wait "$k" || true; done
   sleep 0.3; kill -INT "$tcpdump_pid" 2>/dev/null || true; wait "$tcpdump_pid" 2>/dev/null || true
   local ok=yes
-  for k in $(seq 1 "$n"); do [ "$(sha256sum < "out.$k" | cut -d' ' -f1)" = "$SUM" ] || ok=NO; done
+  for k in $(seq 1 "$n"); do [ -f "out.$k" ] && [ "$(sha256sum < "out.$k" | cut -d' ' -f1)" = "$SUM" ] || ok=NO; done
   local resend
   resend=$(tr '\r' '\n' < sender.log | grep -o 're-xmits=[ 0-9]*([ 0-9.]*%)\|re-xmits=[0-9]* ([0-9.]*%)' | tail -1 | grep -o '[0-9.]*%' || echo "?")
   echo "$(rate_from_capture cap.pcap $((MIB << 20))) ${resend:-?} $(awk '{print $1+$2}' time.txt) $ok"
 }
 
-printf '%-26s | %-28s | %-28s | %s\n' "case ($MIB MiB)" "udpcast MB/s resent cpu" "ocs-cast MB/s resent cpu" "ratio"
+median() {   # the run with the median rate; "NO" if any run's output differed
+  local bad=""; for line in "$@"; do [[ "$line" == *NO ]] && bad=1; done
+  local pick; pick=$(printf '%s\n' "$@" | sort -n -k1,1 | sed -n "$(( ($# + 1) / 2 ))p")
+  [ -n "$bad" ] && pick="${pick% *} NO"
+  echo "$pick"
+}
+
+printf '%-26s | %-28s | %-28s | %s\n' "case ($MIB MiB, median of $REPEAT)" "udpcast MB/s resent cpu" "ocs-cast MB/s resent cpu" "ratio"
 for spec in ${CASES:-1:--half-duplex:0 1:--full-duplex:0 3:--half-duplex:0 3:--full-duplex:0 3:--half-duplex:10 3:--full-duplex:10}; do
   IFS=: read -r -a fields <<<"$spec"; set -- "${fields[@]}"
   label="$1 rcv $2$([ "$3" = 0 ] || echo ", 1% loss")"
-  read -r ur urs uc uok <<<"$(run_pair udpcast "$1" "$2" "$3")"
-  read -r or ors oc ook <<<"$(run_pair ours "$1" "$2" "$3")"
+  runs_u=(); runs_o=()
+  for r in $(seq 1 "$REPEAT"); do   # alternate, so a slow spell of the machine hits both
+    runs_u+=("$(run_pair udpcast "$1" "$2" "$3")")
+    runs_o+=("$(run_pair ours "$1" "$2" "$3")")
+  done
+  read -r ur urs uc uok <<<"$(median "${runs_u[@]}")"
+  read -r or ors oc ook <<<"$(median "${runs_o[@]}")"
   ratio=$(awk "BEGIN{ if ($ur > 0) printf \"%.2fx\", $or/$ur; else print \"?\" }")
   printf '%-26s | %7s %7s %5ss %-5s | %7s %7s %5ss %-5s | %s\n' "$label" "$ur" "$urs" "$uc" "$uok" "$or" "$ors" "$oc" "$ook" "$ratio"
 done

@@ -8,8 +8,10 @@
 # is moved into each host namespace; no namespace has a route out. Usage (root):
 #   netns-lan.sh up PREFIX NET CLIENTS     e.g. up ls1- 10.79.1 3
 #   netns-lan.sh down PREFIX               remove every namespace of PREFIX
-#   netns-lan.sh loss PREFIX HOST PERMILLE drop that share of UDP datagrams the switch forwards
-#                                          to HOST (nftables, bridge family)
+#   netns-lan.sh loss PREFIX HOST PERMILLE drop that share of the data-sized (> 1000 byte) UDP
+#                                          datagrams the switch forwards to HOST (nftables,
+#                                          bridge family). Control packets pass: udp-receiver
+#                                          never repeats a CONNECT_REQ whose reply was lost.
 # With ethtool present every host's lsnet0 segments UDP GSO runs on transmit and does GRO on
 # receive, as a physical NIC does; without it GSO runs cross the bridge whole.
 set -euo pipefail
@@ -39,8 +41,12 @@ add_host() {
   in_ns "$ns" ip link set lsnet0 up
   # Behave like a real NIC: UDP GSO runs are cut into single datagrams when they leave the host
   # (so the switch, and any loss rule, sees what a wire would carry), and GRO is on for receive.
+  # The switch port does no TCP segmentation either: veth hands frames to the receiving NAPI
+  # (where GRO runs) only when the sending side cannot build TSO frames.
   if command -v ethtool >/dev/null; then
     in_ns "$ns" ethtool -K lsnet0 tx-udp-segmentation off gro on >/dev/null 2>&1 || true
+    in_ns "${P}sw" ethtool -K "p-$name" tso off tx-tcp-accecn-segmentation off >/dev/null 2>&1 \
+      || in_ns "${P}sw" ethtool -K "p-$name" tso off >/dev/null 2>&1 || true
   fi
   in_ns "$ns" ip route add 224.0.0.0/4 dev lsnet0
 }
@@ -52,13 +58,13 @@ down() {
   done
 }
 
-loss() {   # the switch drops single datagrams on their way out of HOST's port (its ingress wire)
+loss() {   # the switch drops single data datagrams on their way out of HOST's port (its ingress wire)
   local host="$1" permille="$2"
   in_ns "${P}sw" nft -f - <<NFT
 table bridge lsloss_$host {
   chain forward {
     type filter hook forward priority 0; policy accept;
-    oifname "p-$host" meta l4proto udp numgen random mod 1000 < $permille counter drop
+    oifname "p-$host" udp length > 1000 numgen random mod 1000 < $permille counter drop
   }
 }
 NFT

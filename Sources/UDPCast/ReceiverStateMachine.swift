@@ -93,6 +93,25 @@ public struct ReceiverStateMachine: Sendable {
         }
     }
 
+    /// A DATA or FEC datagram straight from the driver's receive buffer: the payload is copied
+    /// once, into its slice. `receive` takes the same path for decoded messages.
+    public mutating func receiveBlock(_ header: BlockHeader, payload: UnsafeRawBufferPointer, from source: Endpoint,
+                                      now: Nanoseconds) -> [Action] {
+        switch phase {
+        case .idle, .done, .rendezvous: return []
+        case .connected, .transferring, .exitWait: break
+        }
+        // Only the connected sender's socket may feed us ("rogue packet" otherwise).
+        guard source == sender else { return [] }
+        return accept(slice: header.slice, bytes: header.sliceBytes, now: now) { assembly in
+            if header.isFEC {
+                assembly.addFEC(stripes: Int(header.stripes), fecBlock: Int(header.block), payload: payload)
+            } else {
+                _ = assembly.addData(block: Int(header.block), payload: payload)
+            }
+        }
+    }
+
     public mutating func tick(now: Nanoseconds) -> [Action] {
         guard let deadline, now >= deadline else { return [] }
         switch phase {
@@ -173,13 +192,11 @@ public struct ReceiverStateMachine: Sendable {
         guard source == sender else { return [] }
         switch message {
         case .data(let slice, let block, let bytes, let payload):
-            return accept(slice: slice, bytes: bytes, now: now) { assembly in
-                _ = assembly.addData(block: Int(block), payload: payload)
-            }
+            let header = BlockHeader(isFEC: false, stripes: 0, slice: slice, block: block, sliceBytes: bytes)
+            return payload.withUnsafeBytes { receiveBlock(header, payload: $0, from: source, now: now) }
         case .fec(let stripes, let slice, let block, let bytes, let payload):
-            return accept(slice: slice, bytes: bytes, now: now) { assembly in
-                assembly.addFEC(stripes: Int(stripes), fecBlock: Int(block), payload: payload)
-            }
+            let header = BlockHeader(isFEC: true, stripes: stripes, slice: slice, block: block, sliceBytes: bytes)
+            return payload.withUnsafeBytes { receiveBlock(header, payload: $0, from: source, now: now) }
         case .reqack(let slice, let bytes, let round, let ready):
             return reqack(slice: slice, bytes: bytes, round: round, ready: ready, now: now)
         default:

@@ -52,19 +52,21 @@ struct SliceAssembly {
     }
 
     /// Stores a data block; false when it does not fit the slice (ignored as malformed).
-    mutating func addData(block: Int, payload: ArraySlice<UInt8>) -> Bool {
+    mutating func addData(block: Int, payload: UnsafeRawBufferPointer) -> Bool {
         guard let count = blockCount, block < count else { return false }
         let expected = block == count - 1 ? Int(length!) - block * blockSize : blockSize
         guard payload.count == expected else { return false }
         guard !have[block] else { return true }
-        data.replaceSubrange(block * blockSize..<(block * blockSize + expected), with: payload)
+        data.withUnsafeMutableBytes { slice in
+            UnsafeMutableRawBufferPointer(rebasing: slice[block * blockSize..<(block * blockSize + expected)]).copyMemory(from: payload)
+        }
         have[block] = true
         haveCount += 1
         return true
     }
 
     /// Stores a FEC block and rebuilds whatever it makes recoverable.
-    mutating func addFEC(stripes: Int, fecBlock f: Int, payload: ArraySlice<UInt8>) {
+    mutating func addFEC(stripes: Int, fecBlock f: Int, payload: UnsafeRawBufferPointer) {
         guard let count = blockCount, stripes > 0, stripes <= 128, payload.count == blockSize, f / stripes < 128 else { return }
         self.stripes = stripes
         let stripe = f % stripes, row = f / stripes

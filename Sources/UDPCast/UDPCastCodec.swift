@@ -24,16 +24,27 @@ extension UDPCastMessage {
             return .connectReply(client: Int32(bitPattern: reader.u32(4)), blockSize: reader.u32(8),
                                  capabilities: Capabilities(rawValue: reader.u32(12)), dataAddress: IPv4Address(reader.u32(16)))
         case .data, .fec:
-            guard datagram.count >= dataHeaderSize else { throw .tooShort(length: datagram.count, needed: dataHeaderSize) }
+            guard let header = blockHeader(datagram) else { throw .tooShort(length: datagram.count, needed: dataHeaderSize) }
             let payload = ArraySlice(datagram[dataHeaderSize...])
-            if opcode == .data {
-                return .data(slice: reader.u32(4), block: reader.u16(8), sliceBytes: reader.u32(12), payload: payload)
+            if header.isFEC {
+                return .fec(stripes: header.stripes, slice: header.slice, block: header.block, sliceBytes: header.sliceBytes, payload: payload)
             }
-            return .fec(stripes: reader.u16(2), slice: reader.u32(4), block: reader.u16(8), sliceBytes: reader.u32(12), payload: payload)
+            return .data(slice: header.slice, block: header.block, sliceBytes: header.sliceBytes, payload: payload)
         case .hello, .helloNew, .helloStreaming:
             return .hello(kind: HelloKind(rawValue: raw)!, capabilities: Capabilities(rawValue: reader.u32(4)),
                           dataAddress: IPv4Address(reader.u32(8)), blockSize: reader.u16(24))
         }
+    }
+
+    /// The header of a DATA or FEC datagram (nil for any other or a short one), so a driver can
+    /// hand the payload on from its receive buffer without copying it first.
+    public static func blockHeader(_ datagram: UnsafeRawBufferPointer) -> BlockHeader? {
+        guard datagram.count >= dataHeaderSize else { return nil }
+        let reader = FieldReader(bytes: datagram)
+        let raw = reader.u16(0)
+        guard raw == Opcode.data.rawValue || raw == Opcode.fec.rawValue else { return nil }
+        return BlockHeader(isFEC: raw == Opcode.fec.rawValue, stripes: reader.u16(2), slice: reader.u32(4),
+                           block: reader.u16(8), sliceBytes: reader.u32(12))
     }
 
     public static func decode(_ datagram: [UInt8]) throws(UDPCastDecodeError) -> UDPCastMessage {

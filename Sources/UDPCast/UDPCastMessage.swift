@@ -60,6 +60,23 @@ public enum UDPCastMessage: Hashable, Sendable {
     }
 }
 
+/// The fixed 16-byte header of DATA and FEC datagrams (`stripes` is 0 in DATA).
+public struct BlockHeader: Hashable, Sendable {
+    public var isFEC: Bool
+    public var stripes: UInt16
+    public var slice: UInt32
+    public var block: UInt16
+    public var sliceBytes: UInt32
+
+    public init(isFEC: Bool, stripes: UInt16, slice: UInt32, block: UInt16, sliceBytes: UInt32) {
+        self.isFEC = isFEC
+        self.stripes = stripes
+        self.slice = slice
+        self.block = block
+        self.sliceBytes = sliceBytes
+    }
+}
+
 public enum UDPCastDecodeError: Error, Hashable, Sendable, CustomStringConvertible {
     case tooShort(length: Int, needed: Int)
     case unknownOpcode(UInt16)

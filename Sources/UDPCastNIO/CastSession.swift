@@ -26,7 +26,25 @@ public class CastSession {
         loop = group.next()
     }
 
-    deinit { try? group.syncShutdownGracefully() }
+    private var loopStopped = false
+
+    deinit { stopLoop() }
+
+    /// Waits for the session's result, then stops the event loop, so that no callback of this
+    /// session can run once `run` has returned (even one whose cancellation came too late).
+    func awaitResult<T>(_ future: EventLoopFuture<T>, beforeStopping: () -> Void = {}) throws -> T {
+        defer {
+            beforeStopping()
+            stopLoop()
+        }
+        return try future.wait()
+    }
+
+    private func stopLoop() {
+        guard !loopStopped else { return }
+        loopStopped = true
+        try? group.syncShutdownGracefully()
+    }
 
     func address(_ endpoint: Endpoint) -> SocketAddress {
         if let cached = addresses[endpoint] { return cached }
@@ -64,11 +82,10 @@ public class CastSession {
         let envelope = AddressedEnvelope(remoteAddress: address(open.destination), data: open.buffer,
                                          metadata: .init(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: open.segmentSize))
         let promise = loop.makePromise(of: Void.self)
-        // Callbacks hold the session unowned(unsafe): a weak reference would move its reference
-        // count to a side table and slow every retain on the per-packet path. Safe because
-        // callbacks run on the loop only while channels or timers are alive, and `closeAll`
-        // ends both (on the loop) before `run` returns.
-        promise.futureResult.whenFailure { [unowned self] error in
+        // Loop callbacks hold the session unowned(unsafe): a weak reference would move its
+        // reference count to a side table and slow every retain on the per-packet path. Safe
+        // because `awaitResult` stops the loop before `run` returns.
+        promise.futureResult.whenFailure { [unowned(unsafe) self] error in
             // A route without checksum offload refuses GSO (EIO, EINVAL): send block by block
             // from now on. The blocks of this write count as lost; the protocol asks again.
             guard self.segmentSize != nil, let code = (error as? IOError)?.errnoCode, code == EIO || code == EINVAL else { return }
@@ -89,18 +106,20 @@ public class CastSession {
 
     var canWrite: Bool { sendChannel?.isWritable ?? false }
 
-    /// Arms the timer for `deadline` (replacing an earlier one). A deadline already due still
-    /// waits `minimumDelay`: NIO runs every task that is ready before it polls the sockets
-    /// again, so an immediate re-arm would starve the reads of replies.
+    /// Arms the timer for `deadline`. A later deadline keeps an armed earlier timer: it fires
+    /// early, the machine finds nothing due and the driver re-arms (a receive timeout moves
+    /// with every packet; re-arming per packet would cost more than the rare early wake-up).
+    /// A deadline already due still waits `minimumDelay`: NIO runs every task that is ready
+    /// before it polls the sockets again, so an immediate re-arm would starve the reads.
     func schedule(_ deadline: Nanoseconds?, fire: @escaping () -> Void) {
-        guard deadline != timerDeadline || timer == nil else { return }
+        if timer != nil, let armed = timerDeadline, let deadline, armed <= deadline { return }
         timer?.cancel()
         timer = nil
         timerDeadline = deadline
         guard let deadline else { return }
         let now = MonotonicClock.now()
         let delay = TimeAmount.nanoseconds(Int64(max(deadline > now ? deadline - now : 0, Self.minimumDelay)))
-        timer = loop.scheduleTask(in: delay) { [unowned self] in
+        timer = loop.scheduleTask(in: delay) { [unowned(unsafe) self] in
             self.timer = nil
             self.timerDeadline = nil
             fire()

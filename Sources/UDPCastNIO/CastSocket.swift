@@ -11,10 +11,15 @@ final class DatagramHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
     let onMessage: (UDPCastMessage, Endpoint) -> Void
+    /// DATA and FEC with the payload still in the receive buffer (receivers: no copy first).
+    let onBlock: ((BlockHeader, UnsafeRawBufferPointer, Endpoint) -> Void)?
     let onWritable: () -> Void
 
-    init(onMessage: @escaping (UDPCastMessage, Endpoint) -> Void, onWritable: @escaping () -> Void) {
+    init(onMessage: @escaping (UDPCastMessage, Endpoint) -> Void,
+         onBlock: ((BlockHeader, UnsafeRawBufferPointer, Endpoint) -> Void)? = nil,
+         onWritable: @escaping () -> Void) {
         self.onMessage = onMessage
+        self.onBlock = onBlock
         self.onWritable = onWritable
     }
 
@@ -28,8 +33,11 @@ final class DatagramHandler: ChannelInboundHandler {
             var start = 0
             repeat {
                 let datagram = UnsafeRawBufferPointer(rebasing: bytes[start..<min(start + step, bytes.count)])
-                // Undecodable datagrams are dropped, as udpcast drops them.
-                if let message = try? UDPCastMessage.decode(datagram) { onMessage(message, source) }
+                if let onBlock, let header = UDPCastMessage.blockHeader(datagram) {
+                    onBlock(header, UnsafeRawBufferPointer(rebasing: datagram[UDPCastMessage.dataHeaderSize...]), source)
+                } else if let message = try? UDPCastMessage.decode(datagram) {
+                    onMessage(message, source)
+                }   // undecodable datagrams are dropped, as udpcast drops them
                 start += step
             } while start < bytes.count
         }

@@ -58,8 +58,10 @@ public final class ReceiverDriver: CastSession {
     }
 
     private func makeHandler() -> DatagramHandler {
-        DatagramHandler(onMessage: { [unowned self] m, from in
+        DatagramHandler(onMessage: { [unowned(unsafe) self] m, from in
             self.apply(self.machine.receive(m, from: from, now: MonotonicClock.now()))
+        }, onBlock: { [unowned(unsafe) self] header, payload, from in
+            self.apply(self.machine.receiveBlock(header, payload: payload, from: from, now: MonotonicClock.now()))
         }, onWritable: {})
     }
 
@@ -84,7 +86,7 @@ public final class ReceiverDriver: CastSession {
             throw Failure.network("cannot open the receiver sockets on \(interface.name) (\(interface.address)) port \(config.portBase): \(error)")
         }
         loop.execute { self.apply(self.machine.start(now: MonotonicClock.now())) }
-        return try result.futureResult.wait()
+        return try awaitResult(result.futureResult)
     }
 
     /// A key press (or stdin at EOF without `--nokbd`) sends GO.
@@ -116,7 +118,7 @@ public final class ReceiverDriver: CastSession {
             announcedConnection = true
             log("Connected as #\(number) to \(sender.address)")
         }
-        schedule(machine.deadline) { [unowned self] in
+        schedule(machine.deadline) { [unowned(unsafe) self] in
             self.apply(self.machine.tick(now: MonotonicClock.now()))
         }
     }

@@ -58,9 +58,9 @@ public final class SenderDriver: CastSession {
 
     /// Runs the session to its end; blocks the calling thread.
     public func run() throws -> Report {
-        let handler: () -> DatagramHandler = { [unowned self] in
-            DatagramHandler(onMessage: { [unowned self] m, from in self.received(m, from: from) },
-                            onWritable: { [unowned self] in self.pump() })
+        let handler: () -> DatagramHandler = { [unowned(unsafe) self] in
+            DatagramHandler(onMessage: { [unowned(unsafe) self] m, from in self.received(m, from: from) },
+                            onWritable: { [unowned(unsafe) self] in self.pump() })
         }
         var options = CastSocket.Options(broadcast: true, multicastInterface: interface.address, ttl: ttl, receiveBuffer: 4 << 20, sendBuffer: sendBuffer)
         do {
@@ -77,12 +77,12 @@ public final class SenderDriver: CastSession {
             closeAll()
             throw Failure.network("cannot open the sender sockets on \(interface.name) (\(interface.address)) port \(config.portBase &+ 1): \(error)")
         }
-        input.start(deliver: { [unowned self] bytes in
+        input.start(deliver: { [self] bytes in
             self.loop.execute {
                 self.readerBusy = false
                 self.apply(self.machine.provideInput(bytes, now: MonotonicClock.now()))
             }
-        }, end: { [unowned self] failure in
+        }, end: { [self] failure in
             self.loop.execute {
                 self.readerBusy = false
                 self.inputEnded = true
@@ -90,8 +90,7 @@ public final class SenderDriver: CastSession {
             }
         })
         loop.execute { self.apply(self.machine.start(now: MonotonicClock.now())) }
-        defer { input.stop() }
-        return try result.futureResult.wait()
+        return try awaitResult(result.futureResult, beforeStopping: { input.stop() })
     }
 
     public func keyPressed() {
@@ -135,7 +134,7 @@ public final class SenderDriver: CastSession {
         if let deadline = machine.deadline, deadline <= now, !canWrite {
             return   // channelWritabilityChanged will pump
         }
-        schedule(machine.deadline) { [unowned self] in self.pump() }
+        schedule(machine.deadline) { [unowned(unsafe) self] in self.pump() }
     }
 
     private func complete(_ outcome: SenderOutcome) {

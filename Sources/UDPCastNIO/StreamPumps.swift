@@ -4,12 +4,14 @@ import Glibc
 #endif
 
 /// Reads the sender's input on its own thread in 1 MiB pieces and hands each to the event
-/// loop; it reads the next piece only when granted, so memory stays bounded.
+/// loop; it reads the next piece only when granted, so memory stays bounded. After `stop`
+/// nothing more is handed over, so the loop may be shut down right after.
 final class InputReader: @unchecked Sendable {
     private let fd: Int32
     // Starts at 0 and is signalled once: libdispatch traps when a semaphore is freed below
     // its initial value.
     private let credit = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
     private var stopped = false
 
     init(fd: Int32) {
@@ -22,7 +24,7 @@ final class InputReader: @unchecked Sendable {
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             while true {
                 credit.wait()
-                if stopped { return }
+                if isStopped { return }
                 var filled = 0
                 var failure: Int32?
                 // Fill a whole piece unless the input ends, so slices are cut from full pieces.
@@ -33,17 +35,32 @@ final class InputReader: @unchecked Sendable {
                     if n == 0 { break }
                     filled += n
                 }
-                if filled > 0 { deliver(Array(buffer[0..<filled])) }
-                if failure != nil || filled < buffer.count { end(failure); return }
+                let ended = failure != nil || filled < buffer.count
+                let piece = filled > 0 ? Array(buffer[0..<filled]) : nil
+                lock.lock()
+                if !stopped {
+                    if let piece { deliver(piece) }
+                    if ended { end(failure) }
+                }
+                lock.unlock()
+                if ended { return }
             }
         }
         thread.start()
     }
 
+    private var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
+
     func grant() { credit.signal() }
 
     func stop() {
+        lock.lock()
         stopped = true
+        lock.unlock()
         credit.signal()
     }
 }

@@ -14,7 +14,9 @@ public struct SenderConfiguration: Sendable {
     public var pointToPoint = PointToPoint.automatic
     public var duplex = Duplex.full
     public var blockSize = UDPCastMessage.maxBlockSize
-    /// Initial slice size in blocks (nil: 130 half duplex, 112 full duplex, S·Z with FEC).
+    /// Initial slice size in blocks (nil: 130 half duplex, S·Z with FEC, and 512 full duplex:
+    /// udpcast's 112 leaves a one-packet repair round barely a slice's time to finish, so
+    /// the sender stalls on every slice with a loss; receivers take any size up to 1024).
     public var sliceSize: Int?
     public var minSliceSize = 32
     public var maxSliceSize = 1024
@@ -51,7 +53,7 @@ public struct SenderConfiguration: Sendable {
     var sliceCap: Int { min(maxSliceSize, 1024, fec.map { 128 * $0.stripes } ?? 1024) }
 
     var initialSliceSize: Int {
-        let base = sliceSize ?? fec.map { $0.stripes * $0.stripeSize } ?? (async ? 1024 : duplex == .half ? 130 : 112)
+        let base = sliceSize ?? fec.map { $0.stripes * $0.stripeSize } ?? (async ? 1024 : duplex == .half ? 130 : 512)
         return max(1, min(base, sliceCap))
     }
 

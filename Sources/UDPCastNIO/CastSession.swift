@@ -86,13 +86,20 @@ public class CastSession {
         // reference count to a side table and slow every retain on the per-packet path. Safe
         // because `awaitResult` stops the loop before `run` returns.
         promise.futureResult.whenFailure { [unowned(unsafe) self] error in
-            // A route without checksum offload refuses GSO (EIO, EINVAL): send block by block
-            // from now on. The blocks of this write count as lost; the protocol asks again.
-            guard self.segmentSize != nil, let code = (error as? IOError)?.errnoCode, code == EIO || code == EINVAL else { return }
+            // The kernel refuses GSO when a segment does not fit the link MTU (EMSGSIZE) or the
+            // route cannot offload checksums (EIO, EINVAL on older kernels): send block by
+            // block from now on. This write's blocks count as lost; the protocol asks again.
+            guard self.segmentSize != nil, Self.refusesSegmentation(error) else { return }
             self.segmentSize = nil
             self.segmentationRefused(error)
         }
         channel.write(envelope, promise: promise)
+    }
+
+    static func refusesSegmentation(_ error: Error) -> Bool {
+        if let error = error as? ChannelError { return error == .writeMessageTooLarge }   // NIO's EMSGSIZE
+        if let code = (error as? IOError)?.errnoCode { return code == EIO || code == EINVAL || code == EMSGSIZE }
+        return false
     }
 
     /// Called once when the kernel refuses a segmented write.

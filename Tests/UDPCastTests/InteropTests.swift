@@ -20,6 +20,8 @@ import TestSupport
         var portBase = "9000"
         var lossOn: (host: String, perMille: Int)?
         var killReceiverAfter: Double?
+        /// Run in the sender's namespace before it starts (NIC settings).
+        var senderHostSetup: String?
     }
 
     static let payloadBytes = 64 << 20
@@ -37,6 +39,10 @@ import TestSupport
         let source = dir + "/source.bin"
         TestEnv.shell("head -c \(Self.payloadBytes) /dev/urandom > '\(source)'")
         if let loss = run.lossOn { lan.loss(loss.host, perMille: loss.perMille) }
+        if let setup = run.senderHostSetup {
+            let result = lan.shell("srv", setup)
+            guard result.status == 0 else { Issue.record("sender host setup failed: \(result.stderr)"); return nil }
+        }
         var receivers: [Process] = []
         for (index, peer) in run.receivers.enumerated() {
             let host = "c\(index + 1)"
@@ -96,10 +102,23 @@ import TestSupport
         try expectAllMatch(Run(sender: .real, receivers: [.ours, .ours], senderOptions: ["--min-receivers", "2", "--fec", "8x8/64"]), tag: "h")
     }
 
-    @Test(arguments: [10, 50])
-    func lossOnOneReceiverIsRepaired(_ perMille: Int) throws {
-        try expectAllMatch(Run(sender: .ours, receivers: [.ours, .real, .ours], senderOptions: ["--min-receivers", "3", "--half-duplex"],
+    /// 1 % and 5 % of the data datagrams to c1 dropped at the switch; c1 is a real receiver in
+    /// one case and ours in the other, under both duplex modes.
+    @Test(arguments: [(10, "--half-duplex", Peer.real), (50, "--full-duplex", Peer.ours), (50, "--half-duplex", Peer.real)])
+    func lossOnOneReceiverIsRepaired(_ perMille: Int, _ duplex: String, _ lossy: Peer) throws {
+        try expectAllMatch(Run(sender: .ours, receivers: [lossy, .real, .ours], senderOptions: ["--min-receivers", "3", duplex],
                                lossOn: ("c1", perMille)), tag: "l")
+    }
+
+    /// A sender link whose MTU is below a full DATA datagram refuses UDP segmentation
+    /// (EMSGSIZE): the sender says so once, falls back to one (IP-fragmented) datagram per
+    /// block, as udpcast sends them, and the real receivers still get every byte.
+    @Test func segmentationRefusedFallsBackToSingleDatagrams() throws {
+        guard let result = try session(Run(sender: .ours, receivers: [.real, .real, .ours], senderOptions: ["--min-receivers", "3"],
+                                           senderHostSetup: "ip link set lsnet0 mtu 1400"), tag: "s") else { return }
+        #expect(result.sender == 0, "\(result.logs)")
+        #expect(result.matches.allSatisfy { $0 }, "\(result.matches) \(result.logs)")
+        #expect(result.logs.contains("segmentation offload refused"), "\(result.logs)")
     }
 
     /// A receiver killed mid-transfer: the others finish; the sender drops it and exits 0.

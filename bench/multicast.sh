@@ -11,6 +11,8 @@
 # what each sender reports; sender CPU is user+sys from /usr/bin/time. Outputs are checked.
 # Needs root, udpcast, tcpdump, nftables, python3. Usage: bench/multicast.sh [WORKDIR]
 # CASES="RECEIVERS:MODE:LOSS_PERMILLE ..." picks cases, e.g. CASES="3:--full-duplex:10".
+# The LAN behaves like NICs (scripts/netns-lan.sh: GSO cut on transmit, GRO on receive, loss
+# dropped per datagram at the switch); LSNET_PLAIN=1 keeps the kernel's veth defaults instead.
 # Each case runs REPEAT times (default 3), the two tools alternating; the run with the median
 # rate is shown (this machine's speed drifts; alternating keeps the ratio fair).
 set -euo pipefail

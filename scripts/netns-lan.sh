@@ -13,7 +13,8 @@
 #                                          bridge family). Control packets pass: udp-receiver
 #                                          never repeats a CONNECT_REQ whose reply was lost.
 # With ethtool present every host's lsnet0 segments UDP GSO runs on transmit and does GRO on
-# receive, as a physical NIC does; without it GSO runs cross the bridge whole.
+# receive, as a physical NIC does; without it (or with LSNET_PLAIN=1: veth defaults) GSO runs
+# cross the bridge whole and there is no GRO for single datagrams.
 set -euo pipefail
 cmd="${1:-}"; P="${2:-}"
 case "$P" in ""|*[!A-Za-z0-9_-]*) echo "netns-lan: PREFIX must be [A-Za-z0-9_-]+" >&2; exit 2 ;; esac
@@ -43,7 +44,7 @@ add_host() {
   # (so the switch, and any loss rule, sees what a wire would carry), and GRO is on for receive.
   # The switch port does no TCP segmentation either: veth hands frames to the receiving NAPI
   # (where GRO runs) only when the sending side cannot build TSO frames.
-  if command -v ethtool >/dev/null; then
+  if [ "${LSNET_PLAIN:-0}" != 1 ] && command -v ethtool >/dev/null; then
     in_ns "$ns" ethtool -K lsnet0 tx-udp-segmentation off gro on >/dev/null 2>&1 || true
     in_ns "${P}sw" ethtool -K "p-$name" tso off tx-tcp-accecn-segmentation off >/dev/null 2>&1 \
       || in_ns "${P}sw" ethtool -K "p-$name" tso off >/dev/null 2>&1 || true

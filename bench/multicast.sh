@@ -17,7 +17,8 @@
 # rate is shown (this machine's speed drifts; alternating keeps the ratio fair).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
-W="${1:-$(mktemp -d /dev/shm/liteserver-mcast.XXXXXX)}"
+W="${1:-}"; OWN_W=""
+[ -n "$W" ] || { W="$(mktemp -d /dev/shm/liteserver-mcast.XXXXXX)"; OWN_W=1; }
 MIB="${MIB:-200}"
 REPEAT="${REPEAT:-3}"
 P="lsb$$-"
@@ -29,7 +30,7 @@ LAN="$HERE/scripts/netns-lan.sh"
 mkdir -p "$W"; cd "$W"
 [ -f src.bin ] || head -c $((MIB << 20)) /dev/urandom > src.bin
 SUM=$(sha256sum < src.bin | cut -d' ' -f1)
-trap '"$LAN" down "$P" >/dev/null 2>&1 || true' EXIT
+trap '"$LAN" down "$P" >/dev/null 2>&1 || true; [ -z "$OWN_W" ] || rm -rf "$W"' EXIT
 
 rate_from_capture() {   # prints MB/s: payload over first DATA -> last OK
   python3 - "$1" "$2" <<'PY'
@@ -100,4 +101,4 @@ for spec in ${CASES:-1:--half-duplex:0 1:--full-duplex:0 3:--half-duplex:0 3:--f
   ratio=$(awk "BEGIN{ if ($ur > 0) printf \"%.2fx\", $or/$ur; else print \"?\" }")
   printf '%-26s | %7s %7s %5ss %-5s | %7s %7s %5ss %-5s | %s\n' "$label" "$ur" "$urs" "$uc" "$uok" "$or" "$ors" "$oc" "$ook" "$ratio"
 done
-echo "workdir: $W (delete when done)"
+[ -n "$OWN_W" ] || echo "workdir: $W"

@@ -32,11 +32,11 @@ mkdir -p "$W"; cd "$W"
 SUM=$(sha256sum < src.bin | cut -d' ' -f1)
 trap '"$LAN" down "$P" >/dev/null 2>&1 || true; [ -z "$OWN_W" ] || rm -rf "$W"' EXIT
 
-rate_from_capture() {   # prints MB/s: payload over first DATA -> last OK
+rate_from_capture() {   # prints "GROUP PER-RECEIVER" MB/s: payload over first DATA -> (each receiver's) last OK
   python3 - "$1" "$2" <<'PY'
 import struct, sys
 data = open(sys.argv[1], 'rb').read(); size = int(sys.argv[2])
-off, first, last = 24, None, None
+off, first, last, last_by = 24, None, None, {}
 while off + 16 <= len(data):
     sec, usec, incl, _ = struct.unpack_from('<IIII', data, off); off += 16
     pkt = data[off:off + incl]; off += incl
@@ -44,8 +44,9 @@ while off + 16 <= len(data):
     ihl = (pkt[14] & 15) * 4; udp = 14 + ihl
     op = struct.unpack_from('>H', pkt, udp + 8)[0]; t = sec + usec / 1e6
     if op == 8 and first is None: first = t
-    if op == 0: last = t
-print("%.1f" % (size / (last - first) / 1e6) if first and last and last > first else "0")
+    if op == 0: last = t; last_by[pkt[26:30]] = t
+rate = lambda end: "%.1f" % (size / (end - first) / 1e6) if first and end and end > first else "0"
+print(rate(last), "/".join(rate(last_by[k]) for k in sorted(last_by)) or "-")
 PY
 }
 
@@ -77,13 +78,14 @@ run_pair() {   # run_pair TOOL RECEIVERS MODE LOSS -> "MB/s resend% cpu ok"
   for k in $(seq 1 "$n"); do [ -f "out.$k" ] && [ "$(sha256sum < "out.$k" | cut -d' ' -f1)" = "$SUM" ] || ok=NO; done
   local resend
   resend=$(tr '\r' '\n' < sender.log | grep -o 're-xmits=[ 0-9]*([ 0-9.]*%)\|re-xmits=[0-9]* ([0-9.]*%)' | tail -1 | grep -o '[0-9.]*%' || echo "?")
-  echo "$(rate_from_capture cap.pcap $((MIB << 20))) ${resend:-?} $(awk '{print $1+$2}' time.txt) $ok"
+  local rates; rates=$(rate_from_capture cap.pcap $((MIB << 20)))
+  echo "${rates% *} ${resend:-?} $(awk '{print $1+$2}' time.txt) $ok ${rates#* }"
 }
 
-median() {   # the run with the median rate; "NO" if any run's output differed
-  local bad=""; for line in "$@"; do [[ "$line" == *NO ]] && bad=1; done
+median() {   # the run with the median group rate; "NO" if any run's output differed
+  local bad=""; for line in "$@"; do [[ "$line" == *" NO "* ]] && bad=1; done
   local pick; pick=$(printf '%s\n' "$@" | sort -n -k1,1 | sed -n "$(( ($# + 1) / 2 ))p")
-  [ -n "$bad" ] && pick="${pick% *} NO"
+  if [ -n "$bad" ]; then read -r a b c _ e <<<"$pick"; pick="$a $b $c NO $e"; fi
   echo "$pick"
 }
 
@@ -96,9 +98,10 @@ for spec in ${CASES:-1:--half-duplex:0 1:--full-duplex:0 3:--half-duplex:0 3:--f
     runs_u+=("$(run_pair udpcast "$1" "$2" "$3")")
     runs_o+=("$(run_pair ours "$1" "$2" "$3")")
   done
-  read -r ur urs uc uok <<<"$(median "${runs_u[@]}")"
-  read -r or ors oc ook <<<"$(median "${runs_o[@]}")"
+  read -r ur urs uc uok uper <<<"$(median "${runs_u[@]}")"
+  read -r or ors oc ook oper <<<"$(median "${runs_o[@]}")"
   ratio=$(awk "BEGIN{ if ($ur > 0) printf \"%.2fx\", $or/$ur; else print \"?\" }")
   printf '%-26s | %7s %7s %5ss %-5s | %7s %7s %5ss %-5s | %s\n' "$label" "$ur" "$urs" "$uc" "$uok" "$or" "$ors" "$oc" "$ook" "$ratio"
+  printf '%-26s | %-28s | %-28s |\n' "  each receiver" "$uper" "$oper"
 done
 [ -n "$OWN_W" ] || echo "workdir: $W"

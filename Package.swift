@@ -26,6 +26,7 @@ let package = Package(
         .target(name: "Partclone", dependencies: ["CZlib", "CXXHash"]),
         .target(name: "Restore", dependencies: ["ClonezillaImage", "Compression", "Partclone", "CLinuxBlock"]),
         .target(name: "UDPCast"),
+        .target(name: "BitTorrent", dependencies: ["ClonezillaImage", "Partclone"]),
         .target(name: "UDPCastNIO", dependencies: [
             "UDPCast",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -45,6 +46,7 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "TestSupport"]),
         .testTarget(name: "PartcloneTests", dependencies: ["Partclone", "Compression", "TestSupport", "CZlib", "CXXHash"]),
         .testTarget(name: "UDPCastTests", dependencies: ["UDPCast", "TestSupport"]),
+        .testTarget(name: "BitTorrentTests", dependencies: ["BitTorrent", "Partclone", "Compression", "TestSupport"]),
         .testTarget(name: "RestoreTests", dependencies: ["Restore", "ClonezillaImage", "Compression", "Partclone", "TestSupport"]),
     ]
 )

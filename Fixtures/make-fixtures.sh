@@ -13,6 +13,10 @@
 #       partclone options (reseed off: -k 7 -K). Each variant must restore to the cz-gpt
 #       sda1 region hash. PARTCLONE_NEW=DIR (a partclone >= 0.3.39 with xxhash) adds XXH
 #       variants.
+#   make-fixtures.sh torrent-info OUTDIR
+#       partclone's torrent.info (restore rule, `-r -t -z 16777216`, what Clonezilla's
+#       ocs-gen-bt-slices runs) for each partclone partition of the committed cz-dos and
+#       cz-gpt images: OUTDIR/<fixture>-<dev>.torrent.info. The torrent builder must match.
 #
 # Needs: partclone, e2fsprogs, dosfstools, mtools, fdisk (sfdisk), zstd, gzip, coreutils.
 # Touches no block device and mounts nothing.
@@ -115,8 +119,26 @@ make_variants() {
   done
 }
 
+make_torrent_info() {
+  local out="$1" fixture file dev fs unzip w
+  need zstd gzip
+  mkdir -p "$out"; w="$(mktemp -d)"; trap 'rm -rf "$w"' RETURN
+  for fixture in cz-dos cz-gpt; do
+    for file in "$HERE/$fixture"/image/*-ptcl-img.*.aa; do
+      dev="$(basename "$file" | cut -d. -f1)"; fs="$(basename "$file" | cut -d. -f2 | sed 's/-ptcl-img//')"
+      [ "$fs" = dd ] && continue   # partclone.dd writes no torrent.info from a stream
+      need "partclone.$fs"
+      case "$file" in *.zst.aa) unzip="zstd -dc" ;; *.gz.aa) unzip="gzip -dc" ;; esac
+      rm -rf "$w/t"
+      cat "${file%.aa}".* | $unzip | "partclone.$fs" -r -s - -t -z 16777216 -o "$w/t" -L "$w/log" >/dev/null 2>&1
+      cp "$w/t/torrent.info" "$out/$fixture-$dev.torrent.info"
+    done
+  done
+}
+
 case "$cmd" in
-  disk) [ $# -eq 2 ] || { sed -n '2,22p' "$0"; exit 2; }; make_disk "$1" "$2" ;;
-  variants) [ $# -eq 1 ] || { sed -n '2,22p' "$0"; exit 2; }; make_variants "$1" ;;
-  *) sed -n '2,22p' "$0"; exit 2 ;;
+  torrent-info) [ $# -eq 1 ] || { sed -n '2,27p' "$0"; exit 2; }; make_torrent_info "$1" ;;
+  disk) [ $# -eq 2 ] || { sed -n '2,27p' "$0"; exit 2; }; make_disk "$1" "$2" ;;
+  variants) [ $# -eq 1 ] || { sed -n '2,27p' "$0"; exit 2; }; make_variants "$1" ;;
+  *) sed -n '2,27p' "$0"; exit 2 ;;
 esac

@@ -31,12 +31,14 @@ public final class Digest {
 
     public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
-    public func finalHex() -> String {
+    public func finalBytes() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &out, &length)
-        return out[..<Int(length)].map { String(format: "%02x", $0) }.joined()
+        return Array(out[..<Int(length)])
     }
+
+    public func finalHex() -> String { finalBytes().map { String(format: "%02x", $0) }.joined() }
 
     /// Digest of a file read in 4 MiB pieces, or of `length` bytes from `offset`.
     public static func hex(of path: String, algorithm: Algorithm, offset: UInt64 = 0, length: UInt64? = nil) throws(ImageError) -> String {

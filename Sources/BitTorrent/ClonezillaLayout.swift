@@ -1,3 +1,5 @@
+import Partclone
+
 /// One file of a Clonezilla torrent: a run of used blocks at a byte offset of the partition.
 public struct Extent: Equatable, Hashable, Sendable {
     public var offset: UInt64
@@ -71,5 +73,13 @@ public enum ClonezillaLayout {
         Metainfo(name: device, pieceLength: pieceLength, pieces: pieces,
                  files: extents.map { Metainfo.File(path: [Array(fileName(offset: $0.offset).utf8)], length: $0.length) },
                  announce: announce, createdBy: creator, creationDate: creationDate)
+    }
+}
+
+extension ClonezillaLayout {
+    /// The extents of a partclone image, once its decoder has read the header and bitmap.
+    public static func extents(of decoder: PartcloneStreamDecoder) -> [Extent]? {
+        guard let header = decoder.header, let map = decoder.usedMap else { return nil }
+        return extents(usedRuns: map.usedRuns, blockSize: UInt64(header.blockSize))
     }
 }

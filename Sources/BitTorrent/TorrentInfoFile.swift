@@ -86,7 +86,7 @@ extension Array where Element == UInt8 {
         self = bytes
     }
 
-    var hexString: String {
+    public var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(count * 2)

@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Partclone", dependencies: ["CZlib", "CXXHash"]),
         .target(name: "Restore", dependencies: ["ClonezillaImage", "Compression", "Partclone", "CLinuxBlock"]),
         .target(name: "UDPCast"),
-        .target(name: "BitTorrent", dependencies: ["ClonezillaImage", "Partclone"]),
+        .target(name: "BitTorrent", dependencies: ["ClonezillaImage", "Partclone", "Restore"]),
         .target(name: "UDPCastNIO", dependencies: [
             "UDPCast",
             .product(name: "NIOCore", package: "swift-nio"),

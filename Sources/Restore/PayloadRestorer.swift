@@ -4,18 +4,33 @@ import Partclone
 
 /// Streams one payload into a region of a target: chunk files → decompression (worker thread)
 /// → partclone or raw decoding → `pwrite`. Errors name the partition and the chunk file.
-struct PayloadRestorer {
-    let payload: Payload
-    let directory: String
+public struct PayloadRestorer {
+    public let payload: Payload
+    public let directory: String
+
+    public init(payload: Payload, directory: String) {
+        self.payload = payload
+        self.directory = directory
+    }
 
     func restore(into target: RestoreTarget, at base: UInt64, limit: UInt64, progress: ProgressMeter) throws(RestoreError) {
-        let source = try PayloadSource(payload: payload, directory: directory)
-        var decoder: any PayloadDecoder = payload.kind == .raw ? RawStreamDecoder(expectedBytes: limit) : PartcloneStreamDecoder()
         var sink = PartitionSink(target: target, base: base, limit: limit, progress: progress)
+        _ = try decode(into: &sink, rawLimit: limit)
+    }
+
+    /// Decodes the whole payload into `sink` (used blocks only, ascending offsets); returns
+    /// the finished decoder (its header and used-block map). `rawLimit` bounds dd payloads.
+    public func decode<S: BlockSink>(into sink: inout S, rawLimit: UInt64?) throws(RestoreError) -> any PayloadDecoder {
+        if case .ntfsclone = payload.kind {
+            throw .payload(partition: payload.partition, chunk: payload.chunks[0], detail: "ntfsclone images are not supported yet")
+        }
+        let source = try PayloadSource(payload: payload, directory: directory)
+        var decoder: any PayloadDecoder = payload.kind == .raw ? RawStreamDecoder(expectedBytes: rawLimit) : PartcloneStreamDecoder()
         do {
             try DecodePipeline().run(produce: { emit in try source.run(output: emit) },
                                      consume: { bytes in try decoder.consume(bytes, into: &sink) })
             try decoder.finish(into: &sink)
+            return decoder
         } catch let error as RestoreError {
             throw error
         } catch let error as PartcloneError {

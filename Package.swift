@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "ocs-restore-img", targets: ["ocs-restore-img"]),
         .executable(name: "ocs-cast", targets: ["ocs-cast"]),
+        .executable(name: "ocs-bt", targets: ["ocs-bt"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,6 +32,16 @@ let package = Package(
             "UDPCast",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "BitTorrentNIO", dependencies: [
+            "BitTorrent",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .executableTarget(name: "ocs-bt", dependencies: [
+            "BitTorrentNIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "ocs-cast", dependencies: [
             "UDPCastNIO",

@@ -170,6 +170,14 @@ public struct TrackerState: Sendable {
         ]).encoded()
     }
 
+    /// A peer that never expires: the built-in seed, which does not announce over HTTP.
+    public mutating func pinSeed(infoHash: [UInt8], address: (UInt8, UInt8, UInt8, UInt8), port: UInt16, peerID: [UInt8]) {
+        guard var peers = swarms[infoHash] else { return }
+        peers.removeAll { $0.peerID == peerID }
+        peers.append(Peer(address: address, port: port, peerID: peerID, isSeed: true, lastSeen: .max))
+        swarms[infoHash] = peers
+    }
+
     /// BEP 48 scrape of the given hashes (all served ones when empty); unknown hashes are left out.
     public mutating func scrape(_ hashes: [[UInt8]], now: Nanoseconds) -> [UInt8] {
         let asked = hashes.isEmpty ? servedHashes : hashes

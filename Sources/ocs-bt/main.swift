@@ -1,0 +1,124 @@
+import ArgumentParser
+import BitTorrent
+import BitTorrentNIO
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// Clonezilla-layout torrents of an image, and a seeder + tracker serving them.
+struct OCSBT: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ocs-bt",
+        abstract: "BitTorrent for Clonezilla images: make torrents, seed them with a built-in tracker.",
+        subcommands: [MakeTorrent.self, Seed.self])
+}
+
+struct ImageOptions: ParsableArguments {
+    @Argument(help: "Clonezilla image directory.") var image: String
+    @Argument(help: "Partitions to publish (sda1 …).") var devices: [String]
+    @Option(help: "Where the per-partition sparse caches live.") var cache = "/var/cache/liteserver/bt"
+
+    func caches() throws -> [(device: String, cache: PartitionCache)] {
+        try devices.map { device in
+            do { return (device, try PartitionCache.open(image: image, device: device, cacheDirectory: cache + "/" + imageName)) }
+            catch { throw ValidationError("\(device): \(error)") }
+        }
+    }
+
+    var imageName: String { URL(fileURLWithPath: image).standardizedFileURL.lastPathComponent }
+}
+
+func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
+func writeTorrent(_ torrent: Metainfo, to path: String) throws {
+    try Data(torrent.encoded()).write(to: URL(fileURLWithPath: path))
+}
+
+struct MakeTorrent: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "torrent", abstract: "Write <dev>.torrent files (Clonezilla layout).")
+    @OptionGroup var options: ImageOptions
+    @Option(help: "Tracker URL written into the torrents.") var announce: String
+    @Option(name: .shortAndLong, help: "Directory for the .torrent files.") var output = "."
+
+    func run() throws {
+        for (device, cache) in try options.caches() {
+            let torrent = ClonezillaLayout.torrent(device: device, extents: cache.extents, pieces: cache.pieces,
+                                                   announce: announce, creationDate: Int64(Date().timeIntervalSince1970))
+            try writeTorrent(torrent, to: "\(output)/\(device).torrent")
+            log("\(device): \(torrent.files.count) extents, \(torrent.pieces.count) pieces, info-hash \(torrent.infoHashHex)")
+        }
+    }
+}
+
+struct Seed: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "seed",
+        abstract: "Seed partitions with a tracker per torrent on 6969 + 2k (ports in use are skipped).")
+    @OptionGroup var options: ImageOptions
+    @Option(help: "IPv4 address to serve on (peers and trackers bind to it only).") var address: String
+    @Option(help: "First peer port; torrent k listens on port + k.") var port = 6881
+    @Option(name: .customLong("tracker-port"), help: "First tracker port.") var trackerPort = 6969
+    @Option(name: .customLong("torrent-dir"), help: "Where to write <dev>.torrent.") var torrentDirectory = "."
+    @Option(name: .customLong("seed-time"), help: "Stop after this many seconds (default: until interrupted).") var seedTime: Double?
+    @Option(help: "Upload slots per torrent.") var slots = 4
+    @Option(name: .customLong("announce-interval"), help: "Tracker re-announce interval in seconds.") var interval: UInt64 = 30
+
+    func run() throws {
+        let caches = try options.caches()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let loop = group.next()
+        var servers: [SeedServer] = []
+        var trackers: [TrackerServer] = []
+        var nextTrackerPort = trackerPort
+        for (k, (device, cache)) in caches.enumerated() {
+            var tracker: TrackerServer?
+            var torrent: Metainfo?
+            for _ in 0..<50 {
+                let url = "http://\(address):\(nextTrackerPort)/announce"
+                let candidate = ClonezillaLayout.torrent(device: device, extents: cache.extents, pieces: cache.pieces,
+                                                         announce: url, creationDate: Int64(Date().timeIntervalSince1970))
+                let server = TrackerServer(infoHashes: [candidate.infoHash], interval: interval, on: loop)
+                do {
+                    try server.start(address: address, port: nextTrackerPort).wait()
+                    tracker = server
+                    torrent = candidate
+                    nextTrackerPort += 2
+                    break
+                } catch {
+                    nextTrackerPort += 2
+                }
+            }
+            guard let tracker, let torrent else { throw ValidationError("no free tracker port from \(trackerPort)") }
+            trackers.append(tracker)
+            var peerID = Array("-LS0100-".utf8)
+            peerID += (0..<12).map { _ in UInt8.random(in: 48...57) }
+            let seed = try SeedServer(metainfo: torrent, cachePath: cache.dataPath, extents: cache.extents, peerID: peerID,
+                                      listenPort: UInt16(port + k), on: loop, slots: slots, log: log)
+            try seed.start(address: address, port: port + k).wait()
+            servers.append(seed)
+            try writeTorrent(torrent, to: "\(torrentDirectory)/\(device).torrent")
+            try tracker.pinSeed(infoHash: torrent.infoHash, address: address, port: UInt16(port + k), peerID: peerID).wait()
+            log("\(device): seeding \(torrent.totalLength) bytes in \(torrent.pieces.count) pieces on \(address):\(port + k), "
+                + "tracker \(torrent.announce ?? ""), info-hash \(torrent.infoHashHex)")
+        }
+        let stop = DispatchSemaphore(value: 0)
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig)
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            signalSources.append(source)
+        }
+        if let seedTime { _ = stop.wait(timeout: .now() + seedTime) } else { stop.wait() }
+        for (device, seed) in zip(caches.map(\.device), servers) {
+            log("\(device): uploaded \(seed.uploadedBytes) bytes (\(String(format: "%.2f", Double(seed.uploadedBytes) / Double(max(seed.metainfo.totalLength, 1))))x the payload)")
+            try? seed.stop().wait()
+        }
+        for tracker in trackers { try? tracker.stop().wait() }
+    }
+
+}
+
+nonisolated(unsafe) var signalSources: [DispatchSourceSignal] = []
+
+OCSBT.main()

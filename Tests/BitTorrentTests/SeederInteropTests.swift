@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import BitTorrent
+
+/// `ocs-bt seed` (our seeder + tracker) feeding the real leechers in namespaces the test
+/// creates: aria2c, python3-libtorrent and transmission-cli, each in its own host. Every
+/// downloaded extent must equal the source file system at that offset.
+@Suite(.serialized) struct SeederInteropTests {
+    static var ocsBT: String {
+        URL(fileURLWithPath: TestEnv.restoreTool).deletingLastPathComponent().appendingPathComponent("ocs-bt").path
+    }
+
+    static let ltLeech = """
+        import libtorrent as lt, sys, time
+        ip, torrent, out = sys.argv[1], sys.argv[2], sys.argv[3]
+        s = lt.session({'listen_interfaces': ip + ':6881', 'outgoing_interfaces': ip, 'enable_dht': False,
+                        'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
+                        'enable_outgoing_utp': False, 'enable_incoming_utp': False,
+                        'allow_multiple_connections_per_ip': True})
+        h = s.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': out})
+        deadline = time.time() + 100
+        while not h.status().is_seeding and time.time() < deadline:
+            time.sleep(0.2)
+        print('seeding' if h.status().is_seeding else 'timeout', h.status().total_download)
+        sys.exit(0 if h.status().is_seeding else 1)
+        """
+
+    @Test func realLeechersDownloadFromOurSeeder() throws {
+        guard TestEnv.isRoot else { print("skipped: needs root for network namespaces"); return }
+        for tool in ["partclone.ext4", "mkfs.ext4", "zstd", "aria2c", "transmission-cli"] where TestEnv.which(tool) == nil {
+            print("skipped: \(tool) is not installed"); return
+        }
+        guard TestEnv.run("/usr/bin/python3", ["-c", "import libtorrent"]).status == 0 else { print("skipped: python3-libtorrent is not installed"); return }
+        let dir = TestEnv.scratch("btseed")
+        defer { TestEnv.cleanup(dir) }
+        // A 48 MiB ext4 with ~40 MiB of random files: three 16 MiB pieces, several extents.
+        let made = TestEnv.shell("""
+            set -e; cd '\(dir)'; mkdir root image
+            for i in 1 2 3; do head -c $((13 << 20)) /dev/urandom > root/f$i; done
+            mkfs.ext4 -q -F -b 4096 -d root fs.img 48M
+            partclone.ext4 -c -s fs.img -o - -L c.log 2>/dev/null | zstd -q -c > image/sda1.ext4-ptcl-img.zst
+            mkdir -p dl1 dl2 dl3 tr
+            """)
+        try #require(made.status == 0, "\(made.stderr)")
+        guard let lan = NetnsLAN.make(clients: 3, tag: "t") else { return }
+        defer { lan.down() }
+        let server = lan.address("srv")
+        let seed = lan.start("srv", [Self.ocsBT, "seed", dir + "/image", "sda1", "--address", server, "--cache", dir + "/cache",
+                                     "--torrent-dir", dir, "--seed-time", "150", "--announce-interval", "5"], log: dir + "/seed.log")
+        let torrentPath = dir + "/sda1.torrent"
+        for _ in 0..<300 where !FileManager.default.fileExists(atPath: torrentPath) { usleep(100_000) }
+        let torrent = try Metainfo(decoding: TestEnv.readBytes(torrentPath))
+        #expect(torrent.pieces.count == 3)
+        #expect(torrent.announce == "http://\(server):6969/announce")
+
+        try ("import sys\n" + Self.ltLeech).write(toFile: dir + "/lt.py", atomically: true, encoding: .utf8)
+        let settings = """
+            {"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false, "port-forwarding-enabled": false,
+             "rpc-enabled": false, "blocklist-enabled": false, "bind-address-ipv4": "\(lan.address("c3"))", "peer-port": 6881,
+             "peer-port-random-on-start": false, "encryption": 0, "speed-limit-up-enabled": false, "speed-limit-down-enabled": false,
+             "alt-speed-enabled": false, "ratio-limit-enabled": false, "idle-seeding-limit-enabled": false,
+             "download-dir": "\(dir)/dl3", "incomplete-dir-enabled": false, "preallocation": 0, "message-level": 1}
+            """
+        try settings.write(toFile: dir + "/tr/settings.json", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\ntouch '\(dir)/tr-done'\n".write(toFile: dir + "/tr-done.sh", atomically: true, encoding: .utf8)
+        chmod(dir + "/tr-done.sh", 0o755)
+
+        let aria = lan.start("c1", ["aria2c", "--enable-dht=false", "--enable-dht6=false", "--enable-peer-exchange=false", "--bt-enable-lpd=false",
+                                    "--disable-ipv6=true", "--listen-port=6881", "--seed-time=0", "--file-allocation=none", "--summary-interval=0",
+                                    "--console-log-level=warn", "--auto-save-interval=0", "-d", dir + "/dl1", torrentPath], log: dir + "/aria.log")
+        let lt = lan.start("c2", ["/usr/bin/python3", dir + "/lt.py", lan.address("c2"), torrentPath, dir + "/dl2"], log: dir + "/lt.log")
+        let tr = lan.start("c3", ["transmission-cli", "-g", dir + "/tr", "-w", dir + "/dl3", "-p", "6881", "-f", dir + "/tr-done.sh", torrentPath],
+                           log: dir + "/tr.log")
+        let ariaStatus = lan.wait(aria, seconds: 100)
+        let ltStatus = lan.wait(lt, seconds: 100)
+        for _ in 0..<1000 where !FileManager.default.fileExists(atPath: dir + "/tr-done") { usleep(100_000) }
+        kill(tr.processIdentifier, SIGTERM)
+        lan.wait(tr, seconds: 10)
+        kill(seed.processIdentifier, SIGTERM)
+        lan.wait(seed, seconds: 10)
+        let logs = ["seed", "aria", "lt", "tr"].map { "== \($0)\n" + ((try? String(contentsOfFile: "\(dir)/\($0).log", encoding: .utf8)) ?? "") }.joined(separator: "\n")
+        #expect(ariaStatus == 0, "\(logs)")
+        #expect(ltStatus == 0, "\(logs)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/tr-done"), "\(logs)")
+        for leecher in ["dl1", "dl2", "dl3"] {
+            for file in torrent.files {
+                let name = String(decoding: file.path.last!, as: UTF8.self)
+                let offset = try #require(ClonezillaLayout.offset(ofPath: file.path))
+                let path = "\(dir)/\(leecher)/sda1/\(name)"
+                #expect(TestEnv.sha256(path) == TestEnv.sha256(dir + "/fs.img", offset: offset, length: file.length), "\(leecher) \(name)")
+            }
+        }
+        #expect(logs.contains("uploaded"), "\(logs)")
+    }
+}

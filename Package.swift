@@ -57,6 +57,11 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "TestSupport"]),
         .testTarget(name: "PartcloneTests", dependencies: ["Partclone", "Compression", "TestSupport", "CZlib", "CXXHash"]),
         .testTarget(name: "UDPCastTests", dependencies: ["UDPCast", "TestSupport"]),
+        .testTarget(name: "BitTorrentNIOTests", dependencies: [
+            "BitTorrentNIO", "BitTorrent", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "BitTorrentTests", dependencies: ["BitTorrent", "Partclone", "Compression", "TestSupport"]),
         .testTarget(name: "RestoreTests", dependencies: ["Restore", "ClonezillaImage", "Compression", "Partclone", "TestSupport"]),
     ]

@@ -133,7 +133,7 @@ public struct Metainfo: Equatable, Sendable {
         infoHash = Self.sha1(infoBytes)
     }
 
-    static func sha1(_ bytes: [UInt8]) -> [UInt8] {
+    public static func sha1(_ bytes: [UInt8]) -> [UInt8] {
         let digest = Digest(.sha1)
         digest.update(bytes)
         return digest.finalBytes()

@@ -10,7 +10,7 @@ struct OCSBT: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ocs-bt",
         abstract: "BitTorrent for Clonezilla images: make torrents, seed them with a built-in tracker.",
-        subcommands: [MakeTorrent.self, Seed.self])
+        subcommands: [MakeTorrent.self, Seed.self, Leech.self, Tracker.self])
 }
 
 struct ImageOptions: ParsableArguments {
@@ -117,6 +117,59 @@ struct Seed: ParsableCommand {
         for tracker in trackers { try? tracker.stop().wait() }
     }
 
+}
+
+struct Leech: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "leech",
+        abstract: "Download a Clonezilla-layout torrent into a partition (block device or image file), then seed it.")
+    @Argument(help: "The .torrent file.") var torrent: String
+    @Argument(help: "Target partition: a block device or an image file at least as large as the extents reach.") var target: String
+    @Option(help: "IPv4 address to use.") var address: String
+    @Option(help: "Peer port.") var port = 6881
+    @Option(name: .customLong("seed-time"), help: "Seconds to seed after completion (Clonezilla's clients: about 90).") var seedTime: Double = 90
+
+    func run() throws {
+        let metainfo: Metainfo
+        do { metainfo = try Metainfo(decoding: [UInt8](try Data(contentsOf: URL(fileURLWithPath: torrent)))) }
+        catch { throw ValidationError("\(torrent): \(error)") }
+        do {
+            let client = try LeechClient(torrent: metainfo, target: target, address: address, port: port, seedTime: seedTime, log: log)
+            let report = try client.run()
+            log(target + String(format: ": %llu bytes downloaded (%llu wasted, %d hash failures, %d pieces were already there) in %.1f s; seeded %llu bytes",
+                                report.downloaded, report.wasted, report.hashFailures, report.alreadyThere, report.seconds,
+                                report.uploadedWhileSeeding))
+        } catch {
+            log("ocs-bt leech: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Tracker: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tracker", abstract: "Run only the HTTP tracker for some torrents.")
+    @Argument(help: ".torrent files whose info-hashes are served.") var torrents: [String]
+    @Option(help: "IPv4 address to bind.") var address: String
+    @Option(help: "Port.") var port = 6969
+    @Option(name: .customLong("announce-interval")) var interval: UInt64 = 30
+
+    func run() throws {
+        let hashes = try torrents.map { try Metainfo(decoding: [UInt8](try Data(contentsOf: URL(fileURLWithPath: $0)))).infoHash }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let tracker = TrackerServer(infoHashes: hashes, interval: interval, on: group.next())
+        try tracker.start(address: address, port: port).wait()
+        log("tracker on \(address):\(port) for \(hashes.count) torrent(s)")
+        let stop = DispatchSemaphore(value: 0)
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig)
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            signalSources.append(source)
+        }
+        stop.wait()
+        try? tracker.stop().wait()
+    }
 }
 
 nonisolated(unsafe) var signalSources: [DispatchSourceSignal] = []

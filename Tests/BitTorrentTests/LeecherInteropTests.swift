@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import BitTorrent
+
+/// Real seeders (python3-libtorrent, aria2c) → `ocs-bt leech` writing a partition image file,
+/// in namespaces the test creates. The result must pass `e2fsck -fn` and hold the source's
+/// used blocks at their offsets.
+@Suite(.serialized) struct LeecherInteropTests {
+    static let ltSeed = """
+        import libtorrent as lt, sys, time
+        ip, torrent, save = sys.argv[1], sys.argv[2], sys.argv[3]
+        s = lt.session({'listen_interfaces': ip + ':6881', 'outgoing_interfaces': ip, 'enable_dht': False,
+                        'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
+                        'enable_outgoing_utp': False, 'enable_incoming_utp': False,
+                        'allow_multiple_connections_per_ip': True})
+        h = s.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': save, 'flags': lt.torrent_flags.seed_mode})
+        time.sleep(float(sys.argv[4]))
+        """
+
+    @Test(arguments: ["libtorrent", "aria2c"])
+    func realSeederFeedsOurLeecher(_ seeder: String) throws {
+        guard TestEnv.isRoot else { print("skipped: needs root for network namespaces"); return }
+        for tool in ["partclone.ext4", "mkfs.ext4", "e2fsck", "zstd", "aria2c"] where TestEnv.which(tool) == nil {
+            print("skipped: \(tool) is not installed"); return
+        }
+        guard TestEnv.run("/usr/bin/python3", ["-c", "import libtorrent"]).status == 0 else { print("skipped: python3-libtorrent is not installed"); return }
+        let ocsBT = SeederInteropTests.ocsBT
+        let dir = TestEnv.scratch("btleech")
+        defer { TestEnv.cleanup(dir) }
+        guard let lan = NetnsLAN.make(clients: 2, tag: "u") else { return }
+        defer { lan.down() }
+        let server = lan.address("srv")
+        let made = TestEnv.shell("""
+            set -e; cd '\(dir)'; mkdir root image seed
+            for i in 1 2 3; do head -c $((13 << 20)) /dev/urandom > root/f$i; done
+            mkfs.ext4 -q -F -b 4096 -d root fs.img 48M
+            partclone.ext4 -c -s fs.img -o - -L c.log 2>/dev/null | zstd -q -c > image/sda1.ext4-ptcl-img.zst
+            '\(ocsBT)' torrent image sda1 --announce http://\(server):6969/announce --cache cache -o . 2>/dev/null
+            truncate -s 48M target.img
+            """)
+        try #require(made.status == 0, "\(made.stderr)")
+        let torrent = try Metainfo(decoding: TestEnv.readBytes(dir + "/sda1.torrent"))
+        // The seeder's copy: one file per extent, cut from the source file system.
+        try FileManager.default.createDirectory(atPath: dir + "/seed/sda1", withIntermediateDirectories: true)
+        for file in torrent.files {
+            let offset = try #require(ClonezillaLayout.offset(ofPath: file.path))
+            let name = String(decoding: file.path.last!, as: UTF8.self)
+            let cut = TestEnv.shell("dd if='\(dir)/fs.img' of='\(dir)/seed/sda1/\(name)' bs=4096 skip=\(offset / 4096) count=\(file.length / 4096) status=none")
+            try #require(cut.status == 0)
+        }
+        lan.start("srv", [ocsBT, "tracker", dir + "/sda1.torrent", "--address", server, "--announce-interval", "5"], log: dir + "/tracker.log")
+        try ("import sys\n" + Self.ltSeed).write(toFile: dir + "/lt.py", atomically: true, encoding: .utf8)
+        if seeder == "libtorrent" {
+            lan.start("c1", ["/usr/bin/python3", dir + "/lt.py", lan.address("c1"), dir + "/sda1.torrent", dir + "/seed", "120"], log: dir + "/seed.log")
+        } else {
+            lan.start("c1", ["aria2c", "--enable-dht=false", "--enable-dht6=false", "--enable-peer-exchange=false", "--bt-enable-lpd=false",
+                             "--disable-ipv6=true", "--listen-port=6881", "--seed-ratio=0.0", "--file-allocation=none", "--summary-interval=0",
+                             "--console-log-level=warn", "--auto-save-interval=0", "-d", dir + "/seed", "--bt-seed-unverified=true",
+                             "--check-integrity=false", dir + "/sda1.torrent"], log: dir + "/seed.log")
+        }
+        usleep(1_000_000)
+        let leech = lan.start("c2", [ocsBT, "leech", dir + "/sda1.torrent", dir + "/target.img", "--address", lan.address("c2"), "--seed-time", "1"],
+                              log: dir + "/leech.log")
+        let status = lan.wait(leech, seconds: 90)
+        let logs = ["tracker", "seed", "leech"].map { "== \($0)\n" + ((try? String(contentsOfFile: "\(dir)/\($0).log", encoding: .utf8)) ?? "") }.joined(separator: "\n")
+        #expect(status == 0, "\(logs)")
+        #expect(TestEnv.run("e2fsck", ["-fn", dir + "/target.img"]).status == 0, "\(logs)")
+        for file in torrent.files {
+            let offset = try #require(ClonezillaLayout.offset(ofPath: file.path))
+            #expect(TestEnv.sha256(dir + "/target.img", offset: offset, length: file.length) == TestEnv.sha256(dir + "/fs.img", offset: offset, length: file.length))
+        }
+    }
+
+    /// A target too small for the extents is refused before anything is written.
+    @Test func aTooSmallTargetIsRefusedUpFront() throws {
+        let dir = TestEnv.scratch("btsmall")
+        defer { TestEnv.cleanup(dir) }
+        let made = TestEnv.shell("cd '\(dir)' && '\(SeederInteropTests.ocsBT)' torrent '\(TestEnv.fixture("cz-dos/image"))' sda1 --announce http://127.0.0.1:1/announce --cache cache -o . 2>&1 && truncate -s 1M small.img")
+        try #require(made.status == 0, "\(made.stdout)")
+        let result = TestEnv.run(SeederInteropTests.ocsBT, ["leech", dir + "/sda1.torrent", dir + "/small.img", "--address", "127.0.0.1", "--seed-time", "0"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("small.img holds 1048576 bytes"), "\(result.stderr)")
+        #expect(TestEnv.readBytes(dir + "/small.img").allSatisfy { $0 == 0 })
+    }
+}

@@ -13,6 +13,7 @@ public final class SeedServer: @unchecked Sendable {
     private let loop: EventLoop
     private let configuration: SeedPeer.Configuration
     private var choker: SeedChoker
+    private var distribution: SeedDistribution
     private var connections: [Int: Connection] = [:]
     private var nextID = 0
     private var channel: Channel?
@@ -42,6 +43,7 @@ public final class SeedServer: @unchecked Sendable {
         self.loop = loop
         configuration = SeedPeer.Configuration(peerID: peerID, listenPort: listenPort)
         choker = SeedChoker(slots: slots, quota: 4 * metainfo.pieceLength)
+        distribution = SeedDistribution(pieceCount: metainfo.pieces.count)
         self.log = log
     }
 
@@ -82,6 +84,7 @@ public final class SeedServer: @unchecked Sendable {
     }
 
     fileprivate func closed(_ id: Int) {
+        distribution.peerLeft(id)
         guard connections.removeValue(forKey: id) != nil else { return }
         rechoke()
     }
@@ -98,6 +101,7 @@ public final class SeedServer: @unchecked Sendable {
             while connections[id] != nil, let message = try connection.framer.nextMessage() {
                 let before = connection.peer.isInterested
                 apply(connection.peer.received(message), to: connection, id: id)
+                noteHoldings(message, of: connection, id: id)
                 interestChanged = interestChanged || before != connection.peer.isInterested
             }
             if interestChanged { rechoke() }
@@ -112,7 +116,13 @@ public final class SeedServer: @unchecked Sendable {
             case .send(let bytes):
                 connection.channel.writeAndFlush(connection.channel.allocator.buffer(bytes: bytes), promise: nil)
             case .serve(let request):
-                serve(request, on: connection)
+                if connection.peer.remote?.supportsFast == true, !distribution.shouldServe(Int(request.index), to: id) {
+                    connection.peer.served(request, sent: false)
+                    connection.channel.writeAndFlush(connection.channel.allocator.buffer(bytes: PeerMessage.rejectRequest(request).encoded()), promise: nil)
+                } else {
+                    distribution.peerHas(id, piece: Int(request.index))
+                    serve(request, on: connection)
+                }
             case .close(let reason):
                 drop(connection, id: id, reason: reason)
                 return
@@ -120,7 +130,18 @@ public final class SeedServer: @unchecked Sendable {
         }
     }
 
+    /// Pieces a peer announces count as held: the seed need not send them to others first.
+    private func noteHoldings(_ message: PeerMessage, of connection: Connection, id: Int) {
+        switch message {
+        case .have(let piece): distribution.peerHas(id, piece: Int(piece))
+        case .bitfield, .haveAll:
+            for (index, held) in connection.peer.has.enumerated() where held { distribution.peerHas(id, piece: index) }
+        default: break
+        }
+    }
+
     private func drop(_ connection: Connection, id: Int, reason: String) {
+        distribution.peerLeft(id)
         log("dropping peer \(connection.channel.remoteAddress?.description ?? "?"): \(reason)")
         connections[id] = nil
         connection.channel.close(promise: nil)

@@ -116,7 +116,7 @@ public final class SeedServer: @unchecked Sendable {
             case .send(let bytes):
                 connection.channel.writeAndFlush(connection.channel.allocator.buffer(bytes: bytes), promise: nil)
             case .serve(let request):
-                if connection.peer.remote?.supportsFast == true, !distribution.shouldServe(Int(request.index), to: id) {
+                if connection.peer.remote?.supportsFast == true, !distribution.shouldServe(Int(request.index), to: id, now: DispatchTime.now().uptimeNanoseconds) {
                     connection.peer.served(request, sent: false)
                     connection.channel.writeAndFlush(connection.channel.allocator.buffer(bytes: PeerMessage.rejectRequest(request).encoded()), promise: nil)
                 } else {

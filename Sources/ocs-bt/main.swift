@@ -101,15 +101,7 @@ struct Seed: ParsableCommand {
             log("\(device): seeding \(torrent.totalLength) bytes in \(torrent.pieces.count) pieces on \(address):\(port + k), "
                 + "tracker \(torrent.announce ?? ""), info-hash \(torrent.infoHashHex)")
         }
-        let stop = DispatchSemaphore(value: 0)
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig)
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            signalSources.append(source)
-        }
-        if let seedTime { _ = stop.wait(timeout: .now() + seedTime) } else { stop.wait() }
+        waitForStop(seconds: seedTime)
         for (device, seed) in zip(caches.map(\.device), servers) {
             log("\(device): uploaded \(seed.uploadedBytes) bytes (\(String(format: "%.2f", Double(seed.uploadedBytes) / Double(max(seed.metainfo.totalLength, 1))))x the payload)")
             try? seed.stop().wait()
@@ -159,19 +151,24 @@ struct Tracker: ParsableCommand {
         let tracker = TrackerServer(infoHashes: hashes, interval: interval, on: group.next())
         try tracker.start(address: address, port: port).wait()
         log("tracker on \(address):\(port) for \(hashes.count) torrent(s)")
-        let stop = DispatchSemaphore(value: 0)
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig)
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            signalSources.append(source)
-        }
-        stop.wait()
+        waitForStop(seconds: nil)
         try? tracker.stop().wait()
     }
 }
 
 nonisolated(unsafe) var signalSources: [DispatchSourceSignal] = []
+
+/// Blocks until SIGINT or SIGTERM, or until `seconds` have passed.
+func waitForStop(seconds: Double?) {
+    let stop = DispatchSemaphore(value: 0)
+    for sig in [SIGINT, SIGTERM] {
+        signal(sig, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: sig)
+        source.setEventHandler { stop.signal() }
+        source.resume()
+        signalSources.append(source)
+    }
+    if let seconds { _ = stop.wait(timeout: .now() + seconds) } else { stop.wait() }
+}
 
 OCSBT.main()

@@ -7,17 +7,6 @@ import TestSupport
 /// in namespaces the test creates. The result must pass `e2fsck -fn` and hold the source's
 /// used blocks at their offsets.
 @Suite(.serialized) struct LeecherInteropTests {
-    static let ltSeed = """
-        import libtorrent as lt, sys, time
-        ip, torrent, save = sys.argv[1], sys.argv[2], sys.argv[3]
-        s = lt.session({'listen_interfaces': ip + ':6881', 'outgoing_interfaces': ip, 'enable_dht': False,
-                        'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
-                        'enable_outgoing_utp': False, 'enable_incoming_utp': False,
-                        'allow_multiple_connections_per_ip': True})
-        h = s.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': save, 'flags': lt.torrent_flags.seed_mode})
-        time.sleep(float(sys.argv[4]))
-        """
-
     @Test(arguments: ["libtorrent", "aria2c"])
     func realSeederFeedsOurLeecher(_ seeder: String) throws {
         guard TestEnv.isRoot else { print("skipped: needs root for network namespaces"); return }
@@ -50,9 +39,9 @@ import TestSupport
             try #require(cut.status == 0)
         }
         lan.start("srv", [ocsBT, "tracker", dir + "/sda1.torrent", "--address", server, "--announce-interval", "5"], log: dir + "/tracker.log")
-        try ("import sys\n" + Self.ltSeed).write(toFile: dir + "/lt.py", atomically: true, encoding: .utf8)
+        try SeederInteropTests.ltPeer.write(toFile: dir + "/lt.py", atomically: true, encoding: .utf8)
         if seeder == "libtorrent" {
-            lan.start("c1", ["/usr/bin/python3", dir + "/lt.py", lan.address("c1"), dir + "/sda1.torrent", dir + "/seed", "120"], log: dir + "/seed.log")
+            lan.start("c1", ["/usr/bin/python3", dir + "/lt.py", "seed", lan.address("c1"), dir + "/sda1.torrent", dir + "/seed", "120"], log: dir + "/seed.log")
         } else {
             lan.start("c1", ["aria2c", "--enable-dht=false", "--enable-dht6=false", "--enable-peer-exchange=false", "--bt-enable-lpd=false",
                              "--disable-ipv6=true", "--listen-port=6881", "--seed-ratio=0.0", "--file-allocation=none", "--summary-interval=0",

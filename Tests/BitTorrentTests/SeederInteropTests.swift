@@ -11,19 +11,22 @@ import TestSupport
         URL(fileURLWithPath: TestEnv.restoreTool).deletingLastPathComponent().appendingPathComponent("ocs-bt").path
     }
 
-    static let ltLeech = """
+    /// A python3-libtorrent peer confined to one address: `seed SECONDS` (seed mode) or `leech`
+    /// (exits 0 once it has everything).
+    static let ltPeer = """
         import libtorrent as lt, sys, time
-        ip, torrent, out = sys.argv[1], sys.argv[2], sys.argv[3]
+        role, ip, torrent, save = sys.argv[1:5]
         s = lt.session({'listen_interfaces': ip + ':6881', 'outgoing_interfaces': ip, 'enable_dht': False,
                         'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
                         'enable_outgoing_utp': False, 'enable_incoming_utp': False,
                         'allow_multiple_connections_per_ip': True})
-        h = s.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': out})
-        deadline = time.time() + 100
-        while not h.status().is_seeding and time.time() < deadline:
+        params = {'ti': lt.torrent_info(torrent), 'save_path': save}
+        if role == 'seed': params['flags'] = lt.torrent_flags.seed_mode
+        h = s.add_torrent(params)
+        deadline = time.time() + (float(sys.argv[5]) if role == 'seed' else 100)
+        while time.time() < deadline and not (role == 'leech' and h.status().is_seeding):
             time.sleep(0.2)
-        print('seeding' if h.status().is_seeding else 'timeout', h.status().total_download)
-        sys.exit(0 if h.status().is_seeding else 1)
+        sys.exit(0 if role == 'seed' or h.status().is_seeding else 1)
         """
 
     @Test func realLeechersDownloadFromOurSeeder() throws {
@@ -54,7 +57,7 @@ import TestSupport
         #expect(torrent.pieces.count == 3)
         #expect(torrent.announce == "http://\(server):6969/announce")
 
-        try ("import sys\n" + Self.ltLeech).write(toFile: dir + "/lt.py", atomically: true, encoding: .utf8)
+        try Self.ltPeer.write(toFile: dir + "/lt.py", atomically: true, encoding: .utf8)
         let settings = """
             {"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false, "port-forwarding-enabled": false,
              "rpc-enabled": false, "blocklist-enabled": false, "bind-address-ipv4": "\(lan.address("c3"))", "peer-port": 6881,
@@ -69,7 +72,7 @@ import TestSupport
         let aria = lan.start("c1", ["aria2c", "--enable-dht=false", "--enable-dht6=false", "--enable-peer-exchange=false", "--bt-enable-lpd=false",
                                     "--disable-ipv6=true", "--listen-port=6881", "--seed-time=0", "--file-allocation=none", "--summary-interval=0",
                                     "--console-log-level=warn", "--auto-save-interval=0", "-d", dir + "/dl1", torrentPath], log: dir + "/aria.log")
-        let lt = lan.start("c2", ["/usr/bin/python3", dir + "/lt.py", lan.address("c2"), torrentPath, dir + "/dl2"], log: dir + "/lt.log")
+        let lt = lan.start("c2", ["/usr/bin/python3", dir + "/lt.py", "leech", lan.address("c2"), torrentPath, dir + "/dl2"], log: dir + "/lt.log")
         let tr = lan.start("c3", ["transmission-cli", "-g", dir + "/tr", "-w", dir + "/dl3", "-p", "6881", "-f", dir + "/tr-done.sh", torrentPath],
                            log: dir + "/tr.log")
         let ariaStatus = lan.wait(aria, seconds: 100)

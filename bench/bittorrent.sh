@@ -88,7 +88,7 @@ run_case() {   # run_case ours|lt RATE -> "seconds upload_bytes ok"
   local upload
   if [ "$seed" = ours ]; then
     kill -TERM "${pids[0]}"; wait "${pids[0]}" || true
-    upload=$(grep -o 'uploaded [0-9]*' run/seed.log | awk '{print $2}')
+    upload=$(grep -o 'uploaded [0-9]*' run/seed.log | tail -1 | awk '{print $2}')
   else
     upload=$(cat run/upload.txt); kill -TERM "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true
   fi

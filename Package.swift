@@ -34,7 +34,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "BitTorrentNIO", dependencies: [
-            "BitTorrent",
+            "BitTorrent", "ClonezillaImage",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

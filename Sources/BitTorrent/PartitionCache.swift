@@ -86,13 +86,7 @@ struct CacheSink: BlockSink {
     }
 
     mutating func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw PartitionCacheError.io(path: path, errno: errno) }
-            done += n
-        }
+        if let code = PositionedIO.writeAll(fd, bytes, at: offset) { throw PartitionCacheError.io(path: path, errno: code) }
         try hasher.write(bytes, at: offset)
     }
 }

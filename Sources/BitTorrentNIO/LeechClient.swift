@@ -1,4 +1,5 @@
 import BitTorrent
+import ClonezillaImage
 import Foundation
 import NIOCore
 import NIOPosix
@@ -216,13 +217,10 @@ public final class LeechClient: @unchecked Sendable {
         }
         var at = 0
         for segment in segments {
-            var done = 0
-            while done < Int(segment.length) {
-                let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + at + done, Int(segment.length) - done, off_t(segment.partitionOffset) + off_t(done)) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return "\(targetPath): \(String(cString: strerror(errno)))" }
-                done += n
+            let failure = bytes.withUnsafeBytes { all in
+                PositionedIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: all[at..<(at + Int(segment.length))]), at: segment.partitionOffset)
             }
+            if let failure { return "\(targetPath): \(String(cString: strerror(failure)))" }
             at += Int(segment.length)
         }
         return nil
@@ -233,9 +231,11 @@ public final class LeechClient: @unchecked Sendable {
         var out = [UInt8](repeating: 0, count: Int(length))
         var at = 0
         for segment in segments {
-            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + at, Int(segment.length), off_t(segment.partitionOffset)) }
-            guard n == Int(segment.length) else { return nil }
-            at += n
+            let n = out.withUnsafeMutableBytes { all in
+                PositionedIO.readFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: all[at..<(at + Int(segment.length))]), at: segment.partitionOffset)
+            }
+            guard (try? n.get()) == Int(segment.length) else { return nil }
+            at += Int(segment.length)
         }
         return out
     }

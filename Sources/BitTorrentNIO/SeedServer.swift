@@ -1,4 +1,5 @@
 import BitTorrent
+import ClonezillaImage
 import Foundation
 import NIOCore
 import NIOPosix
@@ -159,14 +160,8 @@ public final class SeedServer: @unchecked Sendable {
         buffer.writeMultipleIntegers(UInt32(9 + request.length), UInt8(7), request.index, request.begin)
         for segment in segments {
             let wrote = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(segment.length)) { target in
-                var done = 0
-                while done < Int(segment.length) {
-                    let n = pread(cacheFD, target.baseAddress! + done, Int(segment.length) - done, off_t(segment.partitionOffset) + off_t(done))
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { break }
-                    done += n
-                }
-                return done
+                (try? PositionedIO.readFully(cacheFD, into: UnsafeMutableRawBufferPointer(rebasing: target[..<Int(segment.length)]),
+                                             at: segment.partitionOffset).get()) ?? 0
             }
             guard wrote == Int(segment.length) else {
                 log("cache read failed at \(segment.partitionOffset): \(String(cString: strerror(errno)))")

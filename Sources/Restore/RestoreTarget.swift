@@ -65,14 +65,8 @@ public final class RestoreTarget {
         guard offset + UInt64(bytes.count) <= size else {
             throw .target(path: path, reason: "write of \(bytes.count) bytes at \(offset) passes the end (\(size) bytes)")
         }
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: path, operation: "pwrite at \(offset + UInt64(done))", errno: errno)
-            }
-            done += n
+        if let code = PositionedIO.writeAll(fd, bytes, at: offset) {
+            throw .io(path: path, operation: "pwrite at \(offset)", errno: code)
         }
     }
 

@@ -58,12 +58,8 @@ public enum ClonezillaLayout {
     /// The leecher's rule: the partition offset is the base-16 value of the last path
     /// component; other components are ignored. Nil for anything else.
     public static func offset(ofPath path: [[UInt8]]) -> UInt64? {
-        guard let leaf = path.last, !leaf.isEmpty, leaf.count <= 32,
-              let text = String(bytes: leaf, encoding: .ascii), text.allSatisfy(\.isHexDigit) else { return nil }
-        // 32 hex digits may exceed 64 bits only with leading zeros.
-        let significant = text.drop { $0 == "0" }
-        guard significant.count <= 16 else { return nil }
-        return significant.isEmpty ? 0 : UInt64(significant, radix: 16)
+        guard let leaf = path.last, !leaf.isEmpty, leaf.count <= 32, let text = String(bytes: leaf, encoding: .ascii) else { return nil }
+        return UInt64(hex: text)
     }
 
     /// The .torrent ezio's `partclone_create_torrent.py -c Clonezilla` writes: v1 multi-file,

@@ -78,9 +78,9 @@ public struct LeechSession: Sendable {
         // We serve nothing while downloading: say what we have, choke stays on.
         if peer.fast {
             let count = have.filter { $0 }.count
-            return [.send(id, (count == 0 ? PeerMessage.haveNone : count == have.count ? .haveAll : .bitfield(bitfield())).encoded())]
+            return [.send(id, (count == 0 ? PeerMessage.haveNone : count == have.count ? .haveAll : .bitfield(Bitfield.encode(have))).encoded())]
         }
-        return have.contains(true) ? [.send(id, PeerMessage.bitfield(bitfield()).encoded())] : []
+        return have.contains(true) ? [.send(id, PeerMessage.bitfield(Bitfield.encode(have)).encoded())] : []
     }
 
     public mutating func disconnected(_ id: PeerID) {
@@ -96,8 +96,8 @@ public struct LeechSession: Sendable {
             guard Int(piece) < have.count else { return drop(id, "HAVE for piece \(piece) of \(have.count)") }
             if !peer.has[Int(piece)] { peer.has[Int(piece)] = true; availability[Int(piece)] += 1 }
         case .bitfield(let bits):
-            guard bits.count == (have.count + 7) / 8 else { return drop(id, "bitfield of \(bits.count) bytes for \(have.count) pieces") }
-            for index in have.indices where bits[index / 8] & (0x80 >> UInt8(index % 8)) != 0 && !peer.has[index] {
+            guard let pieces = Bitfield.pieces(bits, count: have.count) else { return drop(id, Bitfield.sizeMismatch(bits, count: have.count)) }
+            for index in pieces where !peer.has[index] {
                 peer.has[index] = true
                 availability[index] += 1
             }
@@ -241,9 +241,4 @@ public struct LeechSession: Sendable {
         return [.close(id, reason)]
     }
 
-    private func bitfield() -> [UInt8] {
-        var bits = [UInt8](repeating: 0, count: (have.count + 7) / 8)
-        for index in have.indices where have[index] { bits[index / 8] |= 0x80 >> UInt8(index % 8) }
-        return bits
-    }
 }

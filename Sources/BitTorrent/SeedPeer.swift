@@ -73,7 +73,7 @@ public struct SeedPeer: Sendable {
         if fast {
             out += PeerMessage.haveAll.encoded()
         } else {
-            out += PeerMessage.bitfield(Self.fullBitfield(torrent.pieceCount)).encoded()
+            out += PeerMessage.bitfield(Bitfield.encode([Bool](repeating: true, count: torrent.pieceCount))).encoded()
         }
         if handshake.supportsExtensions {
             let dict = BencodeValue.dict([("m", .dict([])), ("p", .integer(Int64(configuration.listenPort))),
@@ -93,8 +93,8 @@ public struct SeedPeer: Sendable {
             has[Int(piece)] = true
         case .bitfield(let bits):
             // Accepted at any time (aria2 sends a late one) and merged: set bits, never clear.
-            guard bits.count == (torrent.pieceCount + 7) / 8 else { return close("bitfield of \(bits.count) bytes for \(torrent.pieceCount) pieces") }
-            for index in 0..<torrent.pieceCount where bits[index / 8] & (0x80 >> UInt8(index % 8)) != 0 { has[index] = true }
+            guard let pieces = Bitfield.pieces(bits, count: torrent.pieceCount) else { return close(Bitfield.sizeMismatch(bits, count: torrent.pieceCount)) }
+            for index in pieces { has[index] = true }
         case .haveAll: has = [Bool](repeating: true, count: torrent.pieceCount)
         case .request(let request):
             guard valid(request) else { return close("request outside a piece: \(request)") }
@@ -130,12 +130,6 @@ public struct SeedPeer: Sendable {
     private mutating func close(_ reason: String) -> [Action] {
         closed = true
         return [.close(reason)]
-    }
-
-    static func fullBitfield(_ count: Int) -> [UInt8] {
-        var bits = [UInt8](repeating: 0xFF, count: (count + 7) / 8)
-        if count % 8 != 0 { bits[bits.count - 1] = 0xFF << UInt8(8 - count % 8) }
-        return bits
     }
 }
 

@@ -62,7 +62,7 @@ extension String {
 }
 
 extension UInt64 {
-    /// Up to 32 hex digits whose value fits 64 bits.
+    /// Hex digits (partclone writes 32, zero padded) whose value fits 64 bits.
     init?(hex: String) {
         let significant = hex.drop { $0 == "0" }
         guard hex.allSatisfy(\.isHexDigit), significant.count <= 16 else { return nil }

@@ -39,6 +39,10 @@ import TestSupport
             try #require(cut.status == 0)
         }
         lan.start("srv", [ocsBT, "tracker", dir + "/sda1.torrent", "--address", server, "--announce-interval", "5"], log: dir + "/tracker.log")
+        // Seeds start once the tracker listens: aria2c waits a whole interval after a refused announce.
+        for _ in 0..<100 where !((try? String(contentsOfFile: dir + "/tracker.log", encoding: .utf8)) ?? "").contains("tracker on") {
+            usleep(100_000)
+        }
         try SeederInteropTests.ltPeer.write(toFile: dir + "/lt.py", atomically: true, encoding: .utf8)
         if seeder == "libtorrent" {
             lan.start("c1", ["/usr/bin/python3", dir + "/lt.py", "seed", lan.address("c1"), dir + "/sda1.torrent", dir + "/seed", "120"], log: dir + "/seed.log")

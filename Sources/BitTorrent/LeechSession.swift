@@ -205,6 +205,9 @@ public struct LeechSession: Sendable {
         guard var assembly = inProgress[index] else { wastedBytes += UInt64(block.count); return update(id) }
         let blockIndex = Int(begin / BlockRequest.blockSize)
         var actions: [Action] = []
+        // Pipelines to refill: this peer's, those whose duplicate requests were cancelled, and
+        // everyone's once a piece is done (what they can offer us changed).
+        var refill: Set<PeerID> = [id]
         if !assembly.received[blockIndex] {
             assembly.data.replaceSubrange(Int(begin)..<(Int(begin) + block.count), with: block)
             assembly.received[blockIndex] = true
@@ -214,12 +217,14 @@ public struct LeechSession: Sendable {
             for (other, peer) in peers where other != id && peer.outstanding.contains(request) {
                 peers[other]!.outstanding.remove(request)
                 actions.append(.send(other, PeerMessage.cancel(request).encoded()))
+                refill.insert(other)
             }
         } else {
             wastedBytes += UInt64(block.count)
         }
         inProgress[index] = assembly
         if assembly.receivedCount == assembly.received.count {
+            refill = Set(peers.keys)
             inProgress[index] = nil
             if Metainfo.sha1(assembly.data) == torrent.pieces[index] {
                 have[index] = true
@@ -232,7 +237,7 @@ public struct LeechSession: Sendable {
                 hashFailures += 1   // every block of it is fetched again
             }
         }
-        for other in peers.keys.sorted() { actions += update(other) }
+        for other in refill.sorted() { actions += update(other) }
         return actions
     }
 

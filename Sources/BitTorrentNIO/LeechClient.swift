@@ -36,12 +36,16 @@ public final class LeechClient: @unchecked Sendable {
     private var done: EventLoopPromise<Void>!
     private var announceTask: Scheduled<Void>?
     private let alreadyThere: Int
+    private let useLSD: Bool
+    private var lsd: LSDService?
 
     /// Opens the target and checks it is large enough for every extent before anything is
-    /// written; pieces already there (hash matches) are not downloaded again.
+    /// written; pieces already there (hash matches) are not downloaded again. `lsd` adds BEP 14
+    /// local service discovery to the tracker (or replaces it when the torrent names none).
     public init(torrent: Metainfo, target: String, address: String, port: Int = 6881, seedTime: Double = 90,
-                log: @escaping (String) -> Void) throws {
+                lsd: Bool = false, log: @escaping (String) -> Void) throws {
         self.torrent = torrent
+        guard lsd || !(torrent.announce ?? "").isEmpty else { throw LeechError.noTracker }
         var extents: [Extent] = []
         for file in torrent.files {
             guard let offset = ClonezillaLayout.offset(ofPath: file.path) else {
@@ -71,6 +75,7 @@ public final class LeechClient: @unchecked Sendable {
         self.port = port
         self.seedTime = seedTime
         self.log = log
+        useLSD = lsd
         loop = group.next()
         var peerID = Array("-LS0100-".utf8)
         peerID += (0..<12).map { _ in UInt8.random(in: 48...57) }
@@ -94,8 +99,9 @@ public final class LeechClient: @unchecked Sendable {
         let started = Date()
         if alreadyThere > 0 { log("\(alreadyThere) of \(torrent.pieces.count) pieces already on \(targetPath)") }
         done = loop.makePromise()
+        if useLSD && !session.isComplete { try startLSD() }
         loop.execute { [self] in
-            if session.isComplete { done.succeed(()) } else { announce(event: .started) }
+            if session.isComplete { done.succeed(()) } else if hasTracker { announce(event: .started) }
         }
         try done.futureResult.wait()
         fsync(fd)
@@ -115,15 +121,26 @@ public final class LeechClient: @unchecked Sendable {
             uploaded = seed.uploadedBytes
             try? seed.stop().wait()
         }
+        try? lsd?.stop().wait()
         _ = try? announceOnce(event: .stopped).wait()
         return Report(downloaded: session.downloadedBytes, wasted: session.wastedBytes, hashFailures: session.hashFailures,
                       alreadyThere: alreadyThere, seconds: downloadSeconds, uploadedWhileSeeding: uploaded)
     }
 
-    // MARK: tracker
+    // MARK: tracker and local service discovery
+
+    private var hasTracker: Bool { !(torrent.announce ?? "").isEmpty }
+
+    private func startLSD() throws {
+        let service = LSDService(torrents: [LSDAnnouncer.Torrent(infoHash: torrent.infoHash, port: UInt16(port))], address: address,
+                                 on: loop, log: log) { [unowned self] _, host, peerPort in connect(host, peerPort) }
+        try service.start().wait()
+        lsd = service
+    }
 
     private func announceOnce(event: TrackerAnnounce.Event?) -> EventLoopFuture<TrackerClient.Reply> {
-        TrackerClient.announce(torrent.announce ?? "", torrent: torrent, peerID: session.peerID, port: port, uploaded: 0,
+        guard hasTracker else { return loop.makeFailedFuture(LeechError.noTracker) }
+        return TrackerClient.announce(torrent.announce ?? "", torrent: torrent, peerID: session.peerID, port: port, uploaded: 0,
                                downloaded: session.downloadedBytes, left: session.leftBytes, event: event, on: loop)
     }
 

@@ -78,12 +78,14 @@ public enum LeechError: Error, CustomStringConvertible {
     case tracker(String)
     case target(String)
     case layout(String)
+    case noTracker
 
     public var description: String {
         switch self {
         case .tracker(let detail): return "tracker: \(detail)"
         case .target(let detail): return "target: \(detail)"
         case .layout(let detail): return "torrent: \(detail)"
+        case .noTracker: return "the torrent names no tracker and local service discovery (BEP 14) is off: no way to find peers"
         }
     }
 }

@@ -61,6 +61,7 @@ struct Seed: ParsableCommand {
     @Option(name: .customLong("seed-time"), help: "Stop after this many seconds (default: until interrupted).") var seedTime: Double?
     @Option(help: "Upload slots per torrent.") var slots = 4
     @Option(name: .customLong("announce-interval"), help: "Tracker re-announce interval in seconds.") var interval: UInt64 = 30
+    @Flag(help: "Also announce the torrents by BEP 14 local service discovery (multicast on the LAN).") var lsd = false
 
     func run() throws {
         let caches = try options.caches()
@@ -101,7 +102,16 @@ struct Seed: ParsableCommand {
             log("\(device): seeding \(torrent.totalLength) bytes in \(torrent.pieces.count) pieces on \(address):\(port + k), "
                 + "tracker \(torrent.announce ?? ""), info-hash \(torrent.infoHashHex)")
         }
+        var discovery: LSDService?
+        if lsd {
+            let torrents = servers.enumerated().map { LSDAnnouncer.Torrent(infoHash: $1.metainfo.infoHash, port: UInt16(port + $0)) }
+            let service = LSDService(torrents: torrents, address: address, on: loop, log: log) { _, _, _ in }
+            try service.start().wait()
+            discovery = service
+            log("announcing \(torrents.count) torrent(s) by local service discovery on \(LSDAnnouncement.group):\(LSDAnnouncement.port)")
+        }
         waitForStop(seconds: seedTime)
+        try? discovery?.stop().wait()
         for (device, seed) in zip(caches.map(\.device), servers) {
             log("\(device): uploaded \(seed.uploadedBytes) bytes (\(String(format: "%.2f", Double(seed.uploadedBytes) / Double(max(seed.metainfo.totalLength, 1))))x the payload)")
             try? seed.stop().wait()
@@ -119,13 +129,14 @@ struct Leech: ParsableCommand {
     @Option(help: "IPv4 address to use.") var address: String
     @Option(help: "Peer port.") var port = 6881
     @Option(name: .customLong("seed-time"), help: "Seconds to seed after completion (Clonezilla's clients: about 90).") var seedTime: Double = 90
+    @Flag(help: "Also find peers by BEP 14 local service discovery (multicast on the LAN; works without a tracker).") var lsd = false
 
     func run() throws {
         let metainfo: Metainfo
         do { metainfo = try Metainfo(decoding: [UInt8](try Data(contentsOf: URL(fileURLWithPath: torrent)))) }
         catch { throw ValidationError("\(torrent): \(error)") }
         do {
-            let client = try LeechClient(torrent: metainfo, target: target, address: address, port: port, seedTime: seedTime, log: log)
+            let client = try LeechClient(torrent: metainfo, target: target, address: address, port: port, seedTime: seedTime, lsd: lsd, log: log)
             let report = try client.run()
             log(target + String(format: ": %llu bytes downloaded (%llu wasted, %d hash failures, %d pieces were already there) in %.1f s; seeded %llu bytes",
                                 report.downloaded, report.wasted, report.hashFailures, report.alreadyThere, report.seconds,

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import BitTorrent
 
 @Suite struct BencodeTests {
@@ -56,16 +57,7 @@ import Testing
         var rng = SystemRandomNumberGenerator()
         var decoded = 0
         for _ in 0..<100_000 {
-            var bytes = seed
-            for _ in 0..<Int.random(in: 1...4, using: &rng) {
-                switch Int.random(in: 0..<4, using: &rng) {
-                case 0: bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
-                case 1: bytes.removeSubrange(Int.random(in: 0..<bytes.count, using: &rng)...)
-                case 2: bytes.insert(UInt8.random(in: 0...255, using: &rng), at: Int.random(in: 0...bytes.count, using: &rng))
-                default: bytes[Int.random(in: 0..<bytes.count, using: &rng)] = Array("ilde:0123456789-".utf8).randomElement(using: &rng)!
-                }
-                if bytes.isEmpty { break }
-            }
+            let bytes = mutated(seed, alphabet: Array("ilde:0123456789-".utf8), using: &rng)
             if let value = try? BencodeDecoder.decode(bytes) {
                 decoded += 1
                 #expect(value.encoded() == bytes)

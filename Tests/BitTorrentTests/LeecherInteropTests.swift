@@ -9,40 +9,21 @@ import TestSupport
 @Suite(.serialized) struct LeecherInteropTests {
     @Test(arguments: ["libtorrent", "aria2c"])
     func realSeederFeedsOurLeecher(_ seeder: String) throws {
-        guard TestEnv.isRoot else { print("skipped: needs root for network namespaces"); return }
-        for tool in ["partclone.ext4", "mkfs.ext4", "e2fsck", "zstd", "aria2c"] where TestEnv.which(tool) == nil {
-            print("skipped: \(tool) is not installed"); return
-        }
-        guard TestEnv.run("/usr/bin/python3", ["-c", "import libtorrent"]).status == 0 else { print("skipped: python3-libtorrent is not installed"); return }
+        if let reason = InteropImage.skipReason(alsoNeeds: ["aria2c"]) { print("skipped: \(reason)"); return }
         let ocsBT = SeederInteropTests.ocsBT
         let dir = TestEnv.scratch("btleech")
         defer { TestEnv.cleanup(dir) }
         guard let lan = NetnsLAN.make(clients: 2, tag: "u") else { return }
         defer { lan.down() }
         let server = lan.address("srv")
-        let made = TestEnv.shell("""
-            set -e; cd '\(dir)'; mkdir root image seed
-            for i in 1 2 3; do head -c $((13 << 20)) /dev/urandom > root/f$i; done
-            mkfs.ext4 -q -F -b 4096 -d root fs.img 48M
-            partclone.ext4 -c -s fs.img -o - -L c.log 2>/dev/null | zstd -q -c > image/sda1.ext4-ptcl-img.zst
-            '\(ocsBT)' torrent image sda1 --announce http://\(server):6969/announce --cache cache -o . 2>/dev/null
-            truncate -s 48M target.img
-            """)
+        try InteropImage.make(in: dir)
+        let made = TestEnv.shell("cd '\(dir)' && '\(ocsBT)' torrent image sda1 --announce http://\(server):6969/announce --cache cache -o . && truncate -s 48M target.img")
         try #require(made.status == 0, "\(made.stderr)")
         let torrent = try Metainfo(decoding: TestEnv.readBytes(dir + "/sda1.torrent"))
-        // The seeder's copy: one file per extent, cut from the source file system.
-        try FileManager.default.createDirectory(atPath: dir + "/seed/sda1", withIntermediateDirectories: true)
-        for file in torrent.files {
-            let offset = try #require(ClonezillaLayout.offset(ofPath: file.path))
-            let name = String(decoding: file.path.last!, as: UTF8.self)
-            let cut = TestEnv.shell("dd if='\(dir)/fs.img' of='\(dir)/seed/sda1/\(name)' bs=4096 skip=\(offset / 4096) count=\(file.length / 4096) status=none")
-            try #require(cut.status == 0)
-        }
+        try InteropImage.cutSeedFiles(torrent, in: dir)
         lan.start("srv", [ocsBT, "tracker", dir + "/sda1.torrent", "--address", server, "--announce-interval", "5"], log: dir + "/tracker.log")
         // Seeds start once the tracker listens: aria2c waits a whole interval after a refused announce.
-        for _ in 0..<100 where !((try? String(contentsOfFile: dir + "/tracker.log", encoding: .utf8)) ?? "").contains("tracker on") {
-            usleep(100_000)
-        }
+        InteropImage.waitFor("tracker on", in: dir + "/tracker.log")
         try SeederInteropTests.ltPeer.write(toFile: dir + "/lt.py", atomically: true, encoding: .utf8)
         if seeder == "libtorrent" {
             lan.start("c1", ["/usr/bin/python3", dir + "/lt.py", "seed", lan.address("c1"), dir + "/sda1.torrent", dir + "/seed", "120"], log: dir + "/seed.log")
@@ -56,13 +37,9 @@ import TestSupport
         let leech = lan.start("c2", [ocsBT, "leech", dir + "/sda1.torrent", dir + "/target.img", "--address", lan.address("c2"), "--seed-time", "1"],
                               log: dir + "/leech.log")
         let status = lan.wait(leech, seconds: 90)
-        let logs = ["tracker", "seed", "leech"].map { "== \($0)\n" + ((try? String(contentsOfFile: "\(dir)/\($0).log", encoding: .utf8)) ?? "") }.joined(separator: "\n")
+        let logs = InteropImage.logs(["tracker", "seed", "leech"], in: dir)
         #expect(status == 0, "\(logs)")
-        #expect(TestEnv.run("e2fsck", ["-fn", dir + "/target.img"]).status == 0, "\(logs)")
-        for file in torrent.files {
-            let offset = try #require(ClonezillaLayout.offset(ofPath: file.path))
-            #expect(TestEnv.sha256(dir + "/target.img", offset: offset, length: file.length) == TestEnv.sha256(dir + "/fs.img", offset: offset, length: file.length))
-        }
+        try InteropImage.expectRestored(dir + "/target.img", torrent: torrent, in: dir, logs)
     }
 
     /// A target too small for the extents is refused before anything is written.

@@ -28,10 +28,13 @@ public struct SeedPeer: Sendable {
         public var clientName = "LiteServer"
         /// Requests a peer may have outstanding (advertised as `reqq`); more is hostile.
         public var maxQueuedRequests = 500
+        /// BEP 16: show no pieces, announce each offered one with HAVE (see `SeedOffers`).
+        public var superSeeding: Bool
 
-        public init(peerID: [UInt8], listenPort: UInt16) {
+        public init(peerID: [UInt8], listenPort: UInt16, superSeeding: Bool = false) {
             self.peerID = peerID
             self.listenPort = listenPort
+            self.superSeeding = superSeeding
         }
     }
 
@@ -50,6 +53,12 @@ public struct SeedPeer: Sendable {
     public private(set) var isChoked = true
     /// Pieces the peer has (bitfields and HAVEs merged, never cleared).
     public private(set) var has: [Bool]
+    /// Pieces announced to a super-seeding peer; all of them otherwise.
+    public private(set) var offered: [Bool]
+    /// An offer went out and the peer has not said (not) interested since: keep its slot.
+    private var awaitingInterest = false
+    /// Super-seeding: blocks of each offered piece sent so far.
+    private var delivering: [Int: [Bool]] = [:]
     public private(set) var queued = 0
     public private(set) var uploaded: UInt64 = 0
     private var closed = false
@@ -58,9 +67,17 @@ public struct SeedPeer: Sendable {
         self.torrent = torrent
         self.configuration = configuration
         has = [Bool](repeating: false, count: torrent.pieceCount)
+        offered = [Bool](repeating: !configuration.superSeeding, count: torrent.pieceCount)
     }
 
     public var hasEverything: Bool { has.allSatisfy { $0 } }
+    /// An offered piece the peer does not hold yet: something it can download from us now.
+    public var hasOutstandingOffer: Bool { zip(offered, has).contains { $0 && !$1 } }
+    /// Whether the choker should consider the peer: it asks for data, or (super-seeding) it
+    /// still needs an offer, which it gets only while unchoked, or has not answered one yet.
+    public var wantsSlot: Bool {
+        !hasEverything && (isInterested || (configuration.superSeeding && (awaitingInterest || !hasOutstandingOffer)))
+    }
     public var piecesHeld: Int { has.lazy.filter { $0 }.count }
     private var fast: Bool { remote?.supportsFast == true }
 
@@ -70,7 +87,9 @@ public struct SeedPeer: Sendable {
         guard handshake.infoHash == torrent.infoHash else { return close(PeerWireError.unknownInfoHash(handshake.infoHash).description) }
         remote = handshake
         var out = Handshake(infoHash: torrent.infoHash, peerID: configuration.peerID).encoded()
-        if fast {
+        if configuration.superSeeding {
+            if fast { out += PeerMessage.haveNone.encoded() }   // else: no bitfield means no pieces (BEP 3)
+        } else if fast {
             out += PeerMessage.haveAll.encoded()
         } else {
             out += PeerMessage.bitfield(Bitfield.encode([Bool](repeating: true, count: torrent.pieceCount))).encoded()
@@ -86,8 +105,12 @@ public struct SeedPeer: Sendable {
     public mutating func received(_ message: PeerMessage) -> [Action] {
         guard !closed, remote != nil else { return closed ? [] : close("message before the handshake") }
         switch message {
-        case .interested: isInterested = true
-        case .notInterested: isInterested = false
+        case .interested:
+            isInterested = true
+            awaitingInterest = false
+        case .notInterested:
+            isInterested = false
+            awaitingInterest = false
         case .have(let piece):
             guard Int(piece) < torrent.pieceCount else { return close("HAVE for piece \(piece) of \(torrent.pieceCount)") }
             has[Int(piece)] = true
@@ -98,7 +121,7 @@ public struct SeedPeer: Sendable {
         case .haveAll: has = [Bool](repeating: true, count: torrent.pieceCount)
         case .request(let request):
             guard valid(request) else { return close("request outside a piece: \(request)") }
-            if isChoked { return fast ? [.send(PeerMessage.rejectRequest(request).encoded())] : [] }
+            if isChoked || !offered[Int(request.index)] { return fast ? [.send(PeerMessage.rejectRequest(request).encoded())] : [] }
             guard queued < configuration.maxQueuedRequests else { return close("more than \(configuration.maxQueuedRequests) requests outstanding") }
             queued += 1
             return [.serve(request)]
@@ -108,10 +131,34 @@ public struct SeedPeer: Sendable {
         return []
     }
 
-    /// The driver sent (or dropped) a served block.
-    public mutating func served(_ request: BlockRequest, sent: Bool) {
+    /// Announces `piece` to a super-seeding peer (HAVE); nothing if it was offered already.
+    public mutating func offer(_ piece: Int) -> [Action] {
+        guard !closed, remote != nil, piece >= 0, piece < torrent.pieceCount, !offered[piece] else { return [] }
+        offered[piece] = true
+        awaitingInterest = !isInterested
+        return [.send(PeerMessage.have(piece: UInt32(piece)).encoded())]
+    }
+
+    /// The driver sent (or dropped) a served block. Super-seeding: returns the piece whose last
+    /// missing block this was. Clients do not send HAVE to a peer that showed the piece, so a
+    /// complete delivery is how the seed learns the peer holds it.
+    @discardableResult
+    public mutating func served(_ request: BlockRequest, sent: Bool) -> Int? {
         queued = max(0, queued - 1)
-        if sent { uploaded += UInt64(request.length) }
+        guard sent else { return nil }
+        uploaded += UInt64(request.length)
+        let piece = Int(request.index)
+        guard configuration.superSeeding, !has[piece], request.begin % BlockRequest.blockSize == 0 else { return nil }
+        let blocks = Int((torrent.length(ofPiece: piece) + UInt64(BlockRequest.blockSize) - 1) / UInt64(BlockRequest.blockSize))
+        var sentBlocks = delivering[piece] ?? [Bool](repeating: false, count: blocks)
+        sentBlocks[Int(request.begin / BlockRequest.blockSize)] = true
+        guard sentBlocks.allSatisfy({ $0 }) else {
+            delivering[piece] = sentBlocks
+            return nil
+        }
+        delivering[piece] = nil
+        has[piece] = true
+        return piece
     }
 
     /// The choker's decision. Choking a fast peer rejects nothing here: blocks already handed

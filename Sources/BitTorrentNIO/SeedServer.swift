@@ -6,7 +6,8 @@ import NIOPosix
 
 /// Serves one torrent from its partition cache over TCP: each connection runs a `SeedPeer`,
 /// blocks are read with `pread` from the sparse cache (mapped through the extents), and a
-/// `SeedChoker` re-decides the unchoked peers every `rechokeInterval` and on interest changes.
+/// `SeedChoker` re-decides the unchoked peers every 10 s and on interest changes. With
+/// `superSeeding` (the deployment seed) `SeedOffers` decides which pieces each peer is shown.
 public final class SeedServer: @unchecked Sendable {
     public let metainfo: Metainfo
     private let cacheFD: Int32
@@ -14,7 +15,8 @@ public final class SeedServer: @unchecked Sendable {
     private let loop: EventLoop
     private let configuration: SeedPeer.Configuration
     private var choker: SeedChoker
-    private var distribution: SeedDistribution
+    private var offers: SeedOffers?
+    private var offerTask: RepeatedTask?
     private var connections: [Int: Connection] = [:]
     private var nextID = 0
     private var channel: Channel?
@@ -23,17 +25,21 @@ public final class SeedServer: @unchecked Sendable {
     public private(set) var uploadedBytes: UInt64 = 0
 
     final class Connection {
+        let id: Int
         let channel: Channel
         var peer: SeedPeer
         var framer = PeerWireFramer()
-        init(channel: Channel, peer: SeedPeer) {
+        var offersReady = false
+        var handshakeAt: UInt64 = 0
+        init(id: Int, channel: Channel, peer: SeedPeer) {
+            self.id = id
             self.channel = channel
             self.peer = peer
         }
     }
 
     public init(metainfo: Metainfo, cachePath: String, extents: [Extent], peerID: [UInt8], listenPort: UInt16,
-                on loop: EventLoop, slots: Int = 4, log: @escaping (String) -> Void) throws {
+                on loop: EventLoop, slots: Int = 4, superSeeding: Bool = false, log: @escaping (String) -> Void) throws {
         self.metainfo = metainfo
         map = PayloadMap(extents: extents)
         guard map.totalLength == metainfo.totalLength else {
@@ -42,9 +48,9 @@ public final class SeedServer: @unchecked Sendable {
         cacheFD = open(cachePath, O_RDONLY | O_CLOEXEC)
         guard cacheFD >= 0 else { throw SeedServerError.cache(path: cachePath, errno: errno) }
         self.loop = loop
-        configuration = SeedPeer.Configuration(peerID: peerID, listenPort: listenPort)
+        configuration = SeedPeer.Configuration(peerID: peerID, listenPort: listenPort, superSeeding: superSeeding)
         choker = SeedChoker(slots: slots, quota: 4 * metainfo.pieceLength)
-        distribution = SeedDistribution(pieceCount: metainfo.pieces.count)
+        offers = superSeeding ? SeedOffers(pieceCount: metainfo.pieces.count) : nil
         self.log = log
     }
 
@@ -62,12 +68,16 @@ public final class SeedServer: @unchecked Sendable {
             .map { [unowned self] channel in
                 self.channel = channel
                 self.rechokeTask = self.loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(10)) { [unowned self] _ in self.rechoke() }
+                if self.offers != nil {
+                    self.offerTask = self.loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [unowned self] _ in self.makeOffers() }
+                }
             }
     }
 
     public func stop() -> EventLoopFuture<Void> {
         loop.flatSubmit { [self] in
             rechokeTask?.cancel()
+            offerTask?.cancel()
             for connection in connections.values { connection.channel.close(promise: nil) }
             return channel?.close() ?? loop.makeSucceededVoidFuture()
         }
@@ -80,12 +90,12 @@ public final class SeedServer: @unchecked Sendable {
     fileprivate func opened(_ channel: Channel) -> Int {
         let id = nextID
         nextID += 1
-        connections[id] = Connection(channel: channel, peer: SeedPeer(torrent: SeedPeer.Torrent(metainfo), configuration: configuration))
+        connections[id] = Connection(id: id, channel: channel, peer: SeedPeer(torrent: SeedPeer.Torrent(metainfo), configuration: configuration))
         return id
     }
 
     fileprivate func closed(_ id: Int) {
-        distribution.peerLeft(id)
+        offers?.peerLeft(id)
         guard connections.removeValue(forKey: id) != nil else { return }
         rechoke()
     }
@@ -93,37 +103,44 @@ public final class SeedServer: @unchecked Sendable {
     fileprivate func received(_ bytes: ByteBuffer, on id: Int) {
         guard let connection = connections[id] else { return }
         connection.framer.append(bytes.readableBytesView)
+        var slotChanged = false
+        var progress = false
         do {
             if connection.peer.remote == nil {
                 guard let handshake = try connection.framer.nextHandshake() else { return }
                 apply(connection.peer.receivedHandshake(handshake), to: connection, id: id)
+                connection.handshakeAt = now
+                slotChanged = true   // a new peer is a candidate for a slot (and offers) at once
             }
-            var interestChanged = false
             while connections[id] != nil, let message = try connection.framer.nextMessage() {
-                let before = connection.peer.isInterested
+                // Offers wait for the peer's first message after the handshake: libtorrent
+                // sometimes ignores a HAVE that arrives before it has sent its own bitfield.
+                if !connection.offersReady {
+                    markReady(connection)
+                    slotChanged = true
+                }
+                let before = connection.peer.wantsSlot
                 apply(connection.peer.received(message), to: connection, id: id)
-                noteHoldings(message, of: connection, id: id)
-                interestChanged = interestChanged || before != connection.peer.isInterested
+                progress = noteHoldings(message, of: connection, id: id) || progress
+                slotChanged = slotChanged || before != connection.peer.wantsSlot
             }
-            if interestChanged { rechoke() }
+            if slotChanged { rechoke() } else if progress { makeOffers() }
         } catch {
             drop(connection, id: id, reason: "\(error)")
         }
     }
 
+    /// Writes without flushing: the replies to one read burst leave in one `writev` when the
+    /// read completes (`flush(_:)`), so the kernel sees large sends instead of a 16 KiB write
+    /// per block (on veth most of the seed's CPU was per-write TCP work).
     private func apply(_ actions: [SeedPeer.Action], to connection: Connection, id: Int) {
         for action in actions {
             switch action {
             case .send(let bytes):
-                connection.channel.writeAndFlush(connection.channel.allocator.buffer(bytes: bytes), promise: nil)
+                connection.channel.write(connection.channel.allocator.buffer(bytes: bytes), promise: nil)
             case .serve(let request):
-                if connection.peer.remote?.supportsFast == true, !distribution.shouldServe(Int(request.index), to: id, now: DispatchTime.now().uptimeNanoseconds) {
-                    connection.peer.served(request, sent: false)
-                    connection.channel.writeAndFlush(connection.channel.allocator.buffer(bytes: PeerMessage.rejectRequest(request).encoded()), promise: nil)
-                } else {
-                    distribution.peerHas(id, piece: Int(request.index))
-                    serve(request, on: connection)
-                }
+                offers?.peerRequested(id, piece: Int(request.index), now: now)
+                serve(request, on: connection)
             case .close(let reason):
                 drop(connection, id: id, reason: reason)
                 return
@@ -132,17 +149,42 @@ public final class SeedServer: @unchecked Sendable {
     }
 
     /// Pieces a peer announces count as held: the seed need not send them to others first.
-    private func noteHoldings(_ message: PeerMessage, of connection: Connection, id: Int) {
+    /// True when the message told of a piece.
+    private func noteHoldings(_ message: PeerMessage, of connection: Connection, id: Int) -> Bool {
+        guard offers != nil else { return false }
         switch message {
-        case .have(let piece): distribution.peerHas(id, piece: Int(piece))
+        case .have(let piece):
+            offers?.peerHas(id, piece: Int(piece), now: now)
         case .bitfield, .haveAll:
-            for (index, held) in connection.peer.has.enumerated() where held { distribution.peerHas(id, piece: index) }
-        default: break
+            for (index, held) in connection.peer.has.enumerated() where held { offers?.peerHas(id, piece: index, now: now) }
+        default: return false
+        }
+        return true
+    }
+
+    private func markReady(_ connection: Connection) {
+        connection.offersReady = true
+        offers?.peerJoined(connection.id, now: now)
+    }
+
+    /// Announces the pieces `SeedOffers` picks (HAVE), each to its peer. A peer that has said
+    /// nothing a second after its handshake (it need not send a bitfield) is ready anyway.
+    private func makeOffers() {
+        let quiet = connections.values.filter { !$0.offersReady && $0.peer.remote != nil && now > $0.handshakeAt + 1_000_000_000 }
+        for connection in quiet { markReady(connection) }
+        if !quiet.isEmpty { rechoke() }
+        guard let made = offers?.decide(now: now), !made.isEmpty else { return }
+        for (id, piece) in made {
+            guard let connection = connections[id] else { continue }
+            apply(connection.peer.offer(piece), to: connection, id: id)
+            connection.channel.flush()
         }
     }
 
+    private var now: UInt64 { DispatchTime.now().uptimeNanoseconds }
+
     private func drop(_ connection: Connection, id: Int, reason: String) {
-        distribution.peerLeft(id)
+        offers?.peerLeft(id)
         log("dropping peer \(connection.channel.remoteAddress?.description ?? "?"): \(reason)")
         connections[id] = nil
         connection.channel.close(promise: nil)
@@ -173,21 +215,30 @@ public final class SeedServer: @unchecked Sendable {
         promise.futureResult.whenComplete { [weak connection, unowned self] result in
             guard let connection else { return }
             let sent = (try? result.get()) != nil
-            connection.peer.served(request, sent: sent)
+            let delivered = connection.peer.served(request, sent: sent)
             if sent { self.uploadedBytes += UInt64(request.length) }
+            if let delivered {
+                self.offers?.peerHas(connection.id, piece: delivered, now: self.now)
+                self.makeOffers()
+            }
         }
-        connection.channel.writeAndFlush(buffer, promise: promise)
+        connection.channel.write(buffer, promise: promise)
     }
+
+    fileprivate func flush(_ id: Int) { connections[id]?.channel.flush() }
 
     private func rechoke() {
         let ids = connections.keys.sorted()
         let unchoked = choker.decide(ids.compactMap { id in
-            connections[id].map { (id: id, interested: $0.peer.isInterested && !$0.peer.hasEverything, uploaded: $0.peer.uploaded) }
+            connections[id].map { (id: id, interested: $0.peer.wantsSlot, uploaded: $0.peer.uploaded) }
         })
         for id in ids {
             guard let connection = connections[id] else { continue }
             apply(connection.peer.setChoked(!unchoked.contains(id)), to: connection, id: id)
+            offers?.setUnchoked(id, unchoked.contains(id), now: now)
+            connection.channel.flush()
         }
+        makeOffers()
     }
 }
 
@@ -203,6 +254,7 @@ private final class PeerHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if let id { server.received(unwrapInboundIn(data), on: id) }
     }
+    func channelReadComplete(context: ChannelHandlerContext) { if let id { server.flush(id) } }
     func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
 }
 

@@ -62,6 +62,8 @@ struct Seed: ParsableCommand {
     @Option(help: "Upload slots per torrent.") var slots = 4
     @Option(name: .customLong("announce-interval"), help: "Tracker re-announce interval in seconds.") var interval: UInt64 = 30
     @Flag(help: "Also announce the torrents by BEP 14 local service discovery (multicast on the LAN).") var lsd = false
+    @Flag(name: .customLong("no-super-seed"),
+          help: "Show every piece to every peer (default: BEP 16 super-seeding, each piece leaves the seed about once).") var normalSeeding = false
 
     func run() throws {
         let caches = try options.caches()
@@ -94,7 +96,7 @@ struct Seed: ParsableCommand {
             var peerID = Array("-LS0100-".utf8)
             peerID += (0..<12).map { _ in UInt8.random(in: 48...57) }
             let seed = try SeedServer(metainfo: torrent, cachePath: cache.dataPath, extents: cache.extents, peerID: peerID,
-                                      listenPort: UInt16(port + k), on: loop, slots: slots, log: log)
+                                      listenPort: UInt16(port + k), on: loop, slots: slots, superSeeding: !normalSeeding, log: log)
             try seed.start(address: address, port: port + k).wait()
             servers.append(seed)
             try writeTorrent(torrent, to: "\(torrentDirectory)/\(device).torrent")

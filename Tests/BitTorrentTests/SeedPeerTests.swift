@@ -4,8 +4,8 @@ import Testing
 @Suite struct SeedPeerTests {
     static let torrent = SeedPeer.Torrent(infoHash: [UInt8](repeating: 5, count: 20), pieceCount: 10, pieceLength: 1 << 24,
                                           totalLength: 9 * (1 << 24) + 20_000)
-    static func peer(maxQueued: Int = 500) -> SeedPeer {
-        var config = SeedPeer.Configuration(peerID: Array("-LS0100-000000000000".utf8), listenPort: 6881)
+    static func peer(maxQueued: Int = 500, superSeeding: Bool = false) -> SeedPeer {
+        var config = SeedPeer.Configuration(peerID: Array("-LS0100-000000000000".utf8), listenPort: 6881, superSeeding: superSeeding)
         config.maxQueuedRequests = maxQueued
         return SeedPeer(torrent: torrent, configuration: config)
     }
@@ -26,6 +26,43 @@ import Testing
         let old = Handshake(infoHash: Self.torrent.infoHash, peerID: [UInt8](repeating: 2, count: 20), fast: false, extended: false)
         guard case .send(let oldBytes) = plain.receivedHandshake(old).first else { return }
         #expect(Array(oldBytes[68...]) == PeerMessage.bitfield([0xFF, 0xC0]).encoded())
+    }
+
+    /// BEP 16: the seed shows nothing (HaveNone, or no bitfield for a peer without the Fast
+    /// Extension), offers pieces with HAVE, refuses requests for anything else, and learns that
+    /// the peer holds a piece when its last block went out.
+    @Test func superSeedingShowsOnlyOfferedPieces() throws {
+        var peer = Self.peer(superSeeding: true)
+        #expect(peer.wantsSlot)   // it needs an offer, which it gets only while unchoked
+        guard case .send(let bytes) = try #require(peer.receivedHandshake(Self.remote).first) else { return }
+        var framer = PeerWireFramer()
+        framer.append(bytes)
+        _ = try framer.nextHandshake()
+        #expect(try framer.nextMessage() == .haveNone)
+        var plain = Self.peer(superSeeding: true)
+        let old = Handshake(infoHash: Self.torrent.infoHash, peerID: [UInt8](repeating: 2, count: 20), fast: false, extended: false)
+        guard case .send(let oldBytes) = plain.receivedHandshake(old).first else { return }
+        #expect(oldBytes.count == 68)
+
+        _ = peer.setChoked(false)
+        let block = BlockRequest(index: 9, begin: 0, length: 16_384)
+        #expect(peer.received(.request(block)) == [.send(PeerMessage.rejectRequest(block).encoded())])
+        #expect(plain.setChoked(false).count == 1 && plain.received(.request(block)).isEmpty)
+        #expect(peer.offer(9) == [.send(PeerMessage.have(piece: 9).encoded())])
+        #expect(peer.offer(9).isEmpty)
+        #expect(peer.wantsSlot)   // offered, no answer yet: keeps its slot
+        _ = peer.received(.interested)
+        #expect(peer.hasOutstandingOffer && peer.wantsSlot)
+        let second = BlockRequest(index: 9, begin: 16_384, length: 20_000 - 16_384)
+        #expect(peer.received(.request(block)) == [.serve(block)])
+        #expect(peer.received(.request(second)) == [.serve(second)])
+        #expect(peer.served(second, sent: true) == nil)
+        #expect(peer.served(block, sent: false) == nil)
+        #expect(peer.received(.request(block)) == [.serve(block)])
+        #expect(peer.served(block, sent: true) == 9)
+        #expect(peer.has[9] && !peer.hasOutstandingOffer)
+        _ = peer.received(.notInterested)
+        #expect(peer.wantsSlot)   // lacks pieces and has no offer: a candidate for the next one
     }
 
     @Test func anotherTorrentIsRefused() {

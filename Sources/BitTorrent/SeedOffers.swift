@@ -4,11 +4,11 @@
 /// has to be refused (refusals made clients re-ask in a tight loop).
 /// - Every unchoked peer has up to `perPeer` outstanding offers (offered, not yet held),
 ///   chosen among the pieces nobody holds and nobody is being offered, lowest index first.
-/// - Once every piece is held somewhere, a peer that announced no new piece for `patience`
-///   gets one more copy: the piece it lacks with the fewest copies (it cannot get it from the
-///   others: they choke it, hold it back, or left). One such extra copy at a time: on a slow
-///   seed link, copies in parallel would all arrive late, while one extra holder often frees
-///   the others. That bounds the extra upload.
+/// - Once every piece is held somewhere the seed's link has nothing else to do: a peer that
+///   announced no new piece for `patience` gets one more copy, the piece it lacks with the
+///   fewest copies (it cannot get it from the others: they choke it, hold it back, or left).
+///   At most `extrasInFlight` such copies at a time and `extraBudget` in all (0.4 of the
+///   pieces), so the seed uploads at most about 1.4x the payload.
 /// - A choked peer's or a departed peer's outstanding offers count for nothing, so they are
 ///   offered again to someone who can download them; so does an offer the peer has not
 ///   started within `startTimeout` (libtorrent sometimes never acts on an early HAVE).
@@ -38,10 +38,13 @@ public struct SeedOffers: Sendable {
     public var patience: Nanoseconds
     public var startTimeout: Nanoseconds = 2_000_000_000
     private var peers: [Int: Peer] = [:]
-    private var extra: (peer: Int, piece: Int)?
+    private var extras: [(peer: Int, piece: Int)] = []
+    public var extrasInFlight = 2
+    public var extraBudget: Int
 
-    public init(pieceCount: Int, perPeer: Int = 2, patience: Nanoseconds = 3_000_000_000) {
+    public init(pieceCount: Int, perPeer: Int = 2, patience: Nanoseconds = 1_000_000_000) {
         self.pieceCount = pieceCount
+        extraBudget = pieceCount * 2 / 5
         self.perPeer = perPeer
         self.patience = patience
     }
@@ -80,7 +83,7 @@ public struct SeedOffers: Sendable {
             for piece in peer.has { copies[piece] += 1 }
             if peer.unchoked { for piece in peer.live(now: now, startTimeout: startTimeout) { copies[piece] += 1 } }
         }
-        if let (peer, piece) = extra, !(peers[peer]?.live(now: now, startTimeout: startTimeout).contains(piece) ?? false) { extra = nil }
+        extras.removeAll { !(peers[$0.peer]?.live(now: now, startTimeout: startTimeout).contains($0.piece) ?? false) }
         let everywhere = !peers.isEmpty && (0..<pieceCount).allSatisfy { piece in peers.values.contains { $0.has.contains(piece) } }
         var made: [(peer: Int, piece: Int)] = []
         for id in peers.keys.sorted() {
@@ -92,13 +95,14 @@ public struct SeedOffers: Sendable {
                 copies[piece] += 1
                 made.append((id, piece))
             }
-            if everywhere, extra == nil, now >= peer.lastProgress + patience,
+            if everywhere, extras.count < extrasInFlight, extraBudget > 0, now >= peer.lastProgress + patience,
                let piece = (0..<pieceCount).filter({ !peer.has.contains($0) && !peer.outstanding.contains($0) })
                    .min(by: { (copies[$0], $0) < (copies[$1], $1) }) {
                 peer.offered.insert(piece)
                 peer.offeredAt[piece] = now
                 peer.lastProgress = now
-                extra = (id, piece)
+                extras.append((id, piece))
+                extraBudget -= 1
                 copies[piece] += 1
                 made.append((id, piece))
             }

@@ -28,21 +28,26 @@ import Testing
         #expect(Self.pairs(offers.decide(now: Self.second)) == [[3, 5], [3, 6]])
     }
 
-    @Test func noSecondCopyUntilEveryPieceIsOutThenOneAtATime() {
-        var offers = Self.swarm([1, 2, 3], pieces: 2)
-        #expect(Self.pairs(offers.decide(now: 0)) == [[1, 0], [1, 1]])
-        for t in 1...3 { offers.peerRequested(1, piece: 0, now: UInt64(t) * Self.second) }
-        #expect(offers.decide(now: 3 * Self.second).isEmpty)   // waited, but piece 1 is nowhere yet
-        offers.peerHas(1, piece: 0, now: 3 * Self.second)
-        offers.peerHas(1, piece: 1, now: 4 * Self.second)
-        offers.peerHas(2, piece: 0, now: 4 * Self.second)
-        // Everything is out. Peer 3 has waited past the patience: one extra copy, the rarest piece.
-        #expect(Self.pairs(offers.decide(now: 5 * Self.second)) == [[3, 1]])
-        // Peer 2 waited as long, but one extra copy is in flight already.
-        #expect(offers.decide(now: 6 * Self.second).isEmpty)
-        offers.peerRequested(3, piece: 1, now: 6 * Self.second)
-        offers.peerHas(3, piece: 1, now: 7 * Self.second)
-        #expect(Self.pairs(offers.decide(now: 8 * Self.second)) == [[2, 1]])
+    /// Extra copies only once every piece is out (the seed's link is free then), to peers that
+    /// waited past the patience, the rarest piece first, two in flight and 0.4 of the pieces in all.
+    @Test func extraCopiesOnlyOnceEveryPieceIsOutAndWithinABudget() {
+        var offers = Self.swarm([1, 2, 3, 4], pieces: 5)
+        #expect(offers.extraBudget == 2)
+        #expect(Self.pairs(offers.decide(now: 0)) == [[1, 0], [1, 1], [2, 2], [2, 3], [3, 4]])
+        for t in 1...3 {
+            for (peer, piece) in [(1, 0), (2, 2), (3, 4)] { offers.peerRequested(peer, piece: piece, now: UInt64(t) * Self.second) }
+        }
+        #expect(offers.decide(now: 3 * Self.second).isEmpty)   // peer 4 waited, but pieces are not out yet
+        for piece in 0..<5 { offers.peerHas(piece < 2 ? 1 : piece < 4 ? 2 : 3, piece: piece, now: 3 * Self.second) }
+        offers.peerHas(2, piece: 0, now: 3 * Self.second)
+        // Everything is out; only peer 4 has waited a second without progress.
+        #expect(Self.pairs(offers.decide(now: 3 * Self.second + 1)) == [[4, 1]])
+        #expect(Self.pairs(offers.decide(now: 4 * Self.second)) == [[1, 2]])
+        // Two extras in flight: peers 2 and 3 wait; once one lands, the budget (2) is spent.
+        #expect(offers.decide(now: 5 * Self.second).isEmpty)
+        offers.peerHas(4, piece: 1, now: 5 * Self.second)
+        #expect(offers.decide(now: 9 * Self.second).isEmpty)
+        #expect(offers.extraBudget == 0)
     }
 
     @Test func offersThatAreNotTakenUpGoElsewhere() {

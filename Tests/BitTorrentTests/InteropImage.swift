@@ -61,6 +61,19 @@ enum InteropImage {
         names.map { "== \($0)\n" + ((try? String(contentsOfFile: "\(dir)/\($0).log", encoding: .utf8)) ?? "") }.joined(separator: "\n")
     }
 
+    /// `dir/sda1.torrent` of the committed cz-dos fixture (tracker unreachable) and an empty
+    /// target file of `size` (truncate syntax): for leecher checks that need no peer.
+    static func fixtureTorrent(in dir: String, target: String, size: String) throws {
+        let made = TestEnv.shell("cd '\(dir)' && '\(SeederInteropTests.ocsBT)' torrent '\(TestEnv.fixture("cz-dos/image"))' sda1 --announce http://127.0.0.1:1/announce --cache cache -o . 2>&1 && truncate -s \(size) '\(target)'")
+        try #require(made.status == 0, "\(made.stdout)")
+    }
+
+    /// `ocs-bt leech TORRENT TARGET` on loopback, expected to be refused before any transfer.
+    static func refusedLeech(_ torrent: String, _ target: String) -> (status: Int32, stderr: String) {
+        let result = TestEnv.run(SeederInteropTests.ocsBT, ["leech", torrent, target, "--address", "127.0.0.1", "--seed-time", "0"])
+        return (result.status, result.stderr)
+    }
+
     /// Waits (at most 10 s) until `log` contains `text`.
     static func waitFor(_ text: String, in log: String) {
         for _ in 0..<100 where !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(text) { usleep(100_000) }

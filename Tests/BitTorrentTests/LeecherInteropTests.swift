@@ -46,9 +46,8 @@ import TestSupport
     @Test func aTooSmallTargetIsRefusedUpFront() throws {
         let dir = TestEnv.scratch("btsmall")
         defer { TestEnv.cleanup(dir) }
-        let made = TestEnv.shell("cd '\(dir)' && '\(SeederInteropTests.ocsBT)' torrent '\(TestEnv.fixture("cz-dos/image"))' sda1 --announce http://127.0.0.1:1/announce --cache cache -o . 2>&1 && truncate -s 1M small.img")
-        try #require(made.status == 0, "\(made.stdout)")
-        let result = TestEnv.run(SeederInteropTests.ocsBT, ["leech", dir + "/sda1.torrent", dir + "/small.img", "--address", "127.0.0.1", "--seed-time", "0"])
+        try InteropImage.fixtureTorrent(in: dir, target: dir + "/small.img", size: "1M")
+        let result = InteropImage.refusedLeech(dir + "/sda1.torrent", dir + "/small.img")
         #expect(result.status != 0)
         #expect(result.stderr.contains("small.img holds 1048576 bytes"), "\(result.stderr)")
         #expect(TestEnv.readBytes(dir + "/small.img").allSatisfy { $0 == 0 })

@@ -75,10 +75,9 @@ import TestSupport
     @Test func aTrackerlessTorrentNeedsLSD() throws {
         let dir = TestEnv.scratch("btnotracker")
         defer { TestEnv.cleanup(dir) }
-        let made = TestEnv.shell("cd '\(dir)' && '\(SeederInteropTests.ocsBT)' torrent '\(TestEnv.fixture("cz-dos/image"))' sda1 --announce http://127.0.0.1:1/announce --cache cache -o . 2>&1 && truncate -s 64M t.img")
-        try #require(made.status == 0, "\(made.stdout)")
+        try InteropImage.fixtureTorrent(in: dir, target: dir + "/t.img", size: "64M")
         _ = try Self.trackerless(dir + "/sda1.torrent", to: dir + "/lsd.torrent")
-        let result = TestEnv.run(SeederInteropTests.ocsBT, ["leech", dir + "/lsd.torrent", dir + "/t.img", "--address", "127.0.0.1", "--seed-time", "0"])
+        let result = InteropImage.refusedLeech(dir + "/lsd.torrent", dir + "/t.img")
         #expect(result.status != 0)
         #expect(result.stderr.contains("names no tracker"), "\(result.stderr)")
     }

@@ -26,7 +26,9 @@ let package = Package(
         .target(name: "Compression", dependencies: ["CZlib", "CZstd"]),
         .target(name: "Partclone", dependencies: ["CZlib", "CXXHash"]),
         .target(name: "Restore", dependencies: ["ClonezillaImage", "Compression", "Partclone", "CLinuxBlock"]),
-        .target(name: "UDPCast"),
+        .target(name: "NetworkAddress"),
+        .target(name: "UDPCast", dependencies: ["NetworkAddress"]),
+        .target(name: "DHCP", dependencies: ["NetworkAddress"]),
         .target(name: "BitTorrent", dependencies: ["ClonezillaImage", "Partclone", "Restore"]),
         .target(name: "UDPCastNIO", dependencies: [
             "UDPCast",
@@ -57,6 +59,7 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "TestSupport"]),
         .testTarget(name: "PartcloneTests", dependencies: ["Partclone", "Compression", "TestSupport", "CZlib", "CXXHash"]),
         .testTarget(name: "UDPCastTests", dependencies: ["UDPCast", "TestSupport"]),
+        .testTarget(name: "DHCPTests", dependencies: ["DHCP", "TestSupport"]),
         .testTarget(name: "BitTorrentNIOTests", dependencies: [
             "BitTorrentNIO", "BitTorrent", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,28 +1,7 @@
-/// An IPv4 address as udpcast carries it: four bytes in network order.
-public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
-    public var value: UInt32
+@_exported import NetworkAddress
 
-    public init(_ value: UInt32) { self.value = value }
-
-    public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
-        value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
-    }
-
-    public init?(_ text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard let byte = UInt8(part), part.count <= 3 else { return nil }
-            value = value << 8 | UInt32(byte)
-        }
-        self.value = value
-    }
-
-    public var description: String {
-        "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
-    }
-}
+/// The shared address type, under the name the UDPCast API has always used.
+public typealias IPv4Address = NetworkAddress.IPv4Address
 
 /// Capability word of HELLO, CONNECT_REQ and CONNECT_REPLY.
 public struct Capabilities: OptionSet, Hashable, Sendable {

@@ -29,6 +29,7 @@ let package = Package(
         .target(name: "NetworkAddress"),
         .target(name: "UDPCast", dependencies: ["NetworkAddress"]),
         .target(name: "DHCP", dependencies: ["NetworkAddress"]),
+        .target(name: "TFTP"),
         .target(name: "BitTorrent", dependencies: ["ClonezillaImage", "Partclone", "Restore"]),
         .target(name: "UDPCastNIO", dependencies: [
             "UDPCast",
@@ -60,6 +61,7 @@ let package = Package(
         .testTarget(name: "PartcloneTests", dependencies: ["Partclone", "Compression", "TestSupport", "CZlib", "CXXHash"]),
         .testTarget(name: "UDPCastTests", dependencies: ["UDPCast", "TestSupport"]),
         .testTarget(name: "DHCPTests", dependencies: ["DHCP", "TestSupport"]),
+        .testTarget(name: "TFTPTests", dependencies: ["TFTP", "TestSupport"]),
         .testTarget(name: "BitTorrentNIOTests", dependencies: [
             "BitTorrentNIO", "BitTorrent", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),

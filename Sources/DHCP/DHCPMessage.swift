@@ -89,6 +89,7 @@ public struct DHCPMessage: Equatable, Sendable {
                 try Self.parseOptions(sname[...], into: &options, area: "sname")
                 sname = [UInt8](repeating: 0, count: 64)
             }
+            options[.overload] = nil   // an overload option inside an overloaded field is void too
         }
         self.options = options
     }

@@ -80,6 +80,13 @@ import TestSupport
         bad[109] = 200
         #expect(error(bad) == .truncatedOption(code: 67, area: "file"))
         #expect(DHCPError.missingCookie.description.contains("236"))
+        // An overload option inside the overloaded `sname` is void: parsing the re-encoded
+        // message (options moved to the main area, fields cleared) gives the same message.
+        var nested = Array(good.dropLast()) + [52, 1, 2, 255]
+        nested[44] = 52; nested[45] = 1; nested[46] = 1; nested[47] = 12; nested[48] = 1; nested[49] = 65; nested[50] = 255
+        let message = try DHCPMessage(parsing: nested)
+        #expect(message.options[.overload] == nil && message.options[.hostName] == [65] && message.serverName.isEmpty)
+        #expect(try DHCPMessage(parsing: message.encoded()) == message)
     }
 
     /// 100k mutations of real packets: a message or a typed error, never a crash; whatever

@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "NetworkAddress"),
         .target(name: "UDPCast", dependencies: ["NetworkAddress"]),
         .target(name: "DHCP", dependencies: ["NetworkAddress"]),
-        .target(name: "TFTP"),
+        .target(name: "TFTP", dependencies: ["NetworkAddress"]),
         .target(name: "BitTorrent", dependencies: ["ClonezillaImage", "Partclone", "Restore"]),
         .target(name: "UDPCastNIO", dependencies: [
             "UDPCast",

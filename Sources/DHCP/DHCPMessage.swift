@@ -118,8 +118,7 @@ public struct DHCPMessage: Equatable, Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(Self.minimumReplyLength + 64)
         out += [op.rawValue, htype, hlen, hops]
-        out += [UInt8(xid >> 24), UInt8(xid >> 16 & 0xFF), UInt8(xid >> 8 & 0xFF), UInt8(xid & 0xFF)]
-        out += [UInt8(secs >> 8), UInt8(secs & 0xFF), UInt8(flags >> 8), UInt8(flags & 0xFF)]
+        out += xid.bigEndianBytes + secs.bigEndianBytes + flags.bigEndianBytes
         out += ciaddr.bytes + yiaddr.bytes + siaddr.bytes + giaddr.bytes
         out += Self.fixed(chaddr, 16) + Self.fixed(sname, 64) + Self.fixed(file, 128)
         out += Self.cookie

@@ -121,7 +121,7 @@ public struct DHCPOptions: Equatable, Sendable {
 
     public mutating func set(_ code: DHCPOptionCode, address: IPv4Address) { self[code] = address.bytes }
     public mutating func set(_ code: DHCPOptionCode, seconds: UInt32) {
-        self[code] = [UInt8(seconds >> 24), UInt8(seconds >> 16 & 0xFF), UInt8(seconds >> 8 & 0xFF), UInt8(seconds & 0xFF)]
+        self[code] = seconds.bigEndianBytes
     }
     public mutating func set(_ code: DHCPOptionCode, text: String) { self[code] = Array(text.utf8) }
 }

@@ -27,7 +27,7 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
 
 extension IPv4Address {
     /// The four bytes in network order.
-    public var bytes: [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
+    public var bytes: [UInt8] { value.bigEndianBytes }
 
     /// Reads four network-order bytes at `offset`.
     public init<C: RandomAccessCollection>(bytes: C, at offset: C.Index) where C.Element == UInt8 {

@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// TFTP packets (RFC 1350, option extension RFC 2347). Parsing is total: any datagram gives a
 /// packet or a `TFTPError` naming what is wrong.
 public enum TFTPPacket: Equatable, Sendable {
@@ -42,7 +44,7 @@ public enum TFTPPacket: Equatable, Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        func word(_ value: UInt16) -> [UInt8] { [UInt8(value >> 8), UInt8(value & 0xFF)] }
+        func word(_ value: UInt16) -> [UInt8] { value.bigEndianBytes }
         func strings(_ list: [String]) -> [UInt8] { list.flatMap { Array($0.utf8) + [0] } }
         switch self {
         case .readRequest(let name, let mode, let options):

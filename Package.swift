@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "ocs-restore-img", targets: ["ocs-restore-img"]),
         .executable(name: "ocs-cast", targets: ["ocs-cast"]),
         .executable(name: "ocs-bt", targets: ["ocs-bt"]),
+        .executable(name: "ocs-netboot", targets: ["ocs-netboot"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,13 +32,24 @@ let package = Package(
         .target(name: "DHCP", dependencies: ["NetworkAddress"]),
         .target(name: "TFTP", dependencies: ["NetworkAddress"]),
         .target(name: "BitTorrent", dependencies: ["ClonezillaImage", "Partclone", "Restore"]),
+        .target(name: "NetworkNIO", dependencies: [
+            "NetworkAddress",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "NetBootNIO", dependencies: [
+            "DHCP", "TFTP", "NetworkNIO",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "UDPCastNIO", dependencies: [
-            "UDPCast",
+            "UDPCast", "NetworkNIO",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "BitTorrentNIO", dependencies: [
-            "BitTorrent", "ClonezillaImage",
+            "BitTorrent", "ClonezillaImage", "NetworkNIO",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -48,6 +60,10 @@ let package = Package(
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "ocs-cast", dependencies: [
             "UDPCastNIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .executableTarget(name: "ocs-netboot", dependencies: [
+            "NetBootNIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "ocs-restore-img", dependencies: [
@@ -62,6 +78,7 @@ let package = Package(
         .testTarget(name: "UDPCastTests", dependencies: ["UDPCast", "TestSupport"]),
         .testTarget(name: "DHCPTests", dependencies: ["DHCP", "TestSupport"]),
         .testTarget(name: "TFTPTests", dependencies: ["TFTP", "TestSupport"]),
+        .testTarget(name: "NetBootNIOTests", dependencies: ["NetBootNIO", "DHCP", "TFTP", "TestSupport"]),
         .testTarget(name: "BitTorrentNIOTests", dependencies: [
             "BitTorrentNIO", "BitTorrent", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),

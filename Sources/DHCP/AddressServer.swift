@@ -44,6 +44,12 @@ public struct AddressServer: Sendable {
         self.table = table
     }
 
+    /// Leases saved by an earlier run (`LeaseTable.text`), so a restart never hands a bound
+    /// address to a second client.
+    public mutating func restoreLeases(text: String, now: Double) {
+        table.restore(text: text, now: now)
+    }
+
     /// The lease key: option 61 when present (iPXE sends it), else the hardware address.
     public static func clientKey(_ request: DHCPMessage) -> String {
         if let id = request.options[.clientIdentifier], !id.isEmpty { return "id-" + hex(id) }
@@ -148,7 +154,7 @@ public struct AddressServer: Sendable {
         return .broadcast
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    public static func hex(_ bytes: [UInt8]) -> String {
         bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: ":")
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BitTorrent
 import BitTorrentNIO
+import NetworkNIO
 import Foundation
 import NIOCore
 import NIOPosix
@@ -169,19 +170,6 @@ struct Tracker: ParsableCommand {
     }
 }
 
-nonisolated(unsafe) var signalSources: [DispatchSourceSignal] = []
-
-/// Blocks until SIGINT or SIGTERM, or until `seconds` have passed.
-func waitForStop(seconds: Double?) {
-    let stop = DispatchSemaphore(value: 0)
-    for sig in [SIGINT, SIGTERM] {
-        signal(sig, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: sig)
-        source.setEventHandler { stop.signal() }
-        source.resume()
-        signalSources.append(source)
-    }
-    if let seconds { _ = stop.wait(timeout: .now() + seconds) } else { stop.wait() }
-}
+func waitForStop(seconds: Double?) { StopSignal.wait(seconds: seconds) }
 
 OCSBT.main()

@@ -1,0 +1,163 @@
+import DHCP
+import Foundation
+import NIOCore
+import NIOPosix
+import NetworkNIO
+
+/// The DHCP side of a netboot service on one interface: a full address server
+/// (start-new-dhcpd) or a proxyDHCP (use-existing-dhcpd), each a pure state machine driven
+/// here. Sockets are confined to the interface; replies leave through it.
+public final class DHCPService: @unchecked Sendable {
+    public enum Role: Sendable {
+        case addressServer(AddressServer)
+        case proxy(ProxyDHCP)
+    }
+
+    public struct Ports: Sendable {
+        public var server: UInt16 = 67
+        public var client: UInt16 = 68
+        public var proxy: UInt16 = 4011
+        /// proxyDHCP on the same host as the site's DHCP server must leave 67 to it (§6.1 rule 4).
+        public var bindServerPort = true
+        public init() {}
+    }
+
+    private var role: Role
+    private let interface: NetworkInterface
+    private let ports: Ports
+    private let leaseFile: String?
+    private let log: ServiceLog
+    private let loop: EventLoop
+    private var channels: [Channel] = []
+    private var saveScheduled = false
+
+    public init(role: Role, interface: NetworkInterface, ports: Ports = Ports(), leaseFile: String? = nil,
+                loop: EventLoop, log: @escaping ServiceLog) {
+        self.role = role
+        self.interface = interface
+        self.ports = ports
+        self.leaseFile = leaseFile
+        self.loop = loop
+        self.log = log
+    }
+
+    /// Binds the sockets (67, plus 4011 for a proxy) and starts answering.
+    public func start() throws {
+        if case .addressServer(var server) = role, let leaseFile, let text = try? String(contentsOfFile: leaseFile, encoding: .utf8) {
+            server.restoreLeases(text: text, now: Date().timeIntervalSince1970)
+            role = .addressServer(server)
+            log("dhcp: \(server.table.leases.count) lease(s) restored from \(leaseFile)")
+        }
+        var wanted: [UInt16] = ports.bindServerPort ? [ports.server] : []
+        if case .proxy = role { wanted.append(ports.proxy) }
+        do {
+            for port in wanted {
+                let channel = try DeviceSocket.channel(address: .any, port: port, device: interface.name,
+                                                       options: .init(broadcast: true, reuseAddress: true), on: loop) {
+                    DatagramInbox { [unowned self] bytes, source in self.answer(bytes, from: source, port: port) }
+                }.wait()
+                channels.append(channel)
+            }
+        } catch {
+            stop()
+            throw error
+        }
+        switch role {
+        case .addressServer(let server):
+            let pool = server.table.pool
+            log("dhcp: serving \(IPv4Address(pool.lowerBound))-\(IPv4Address(pool.upperBound)) on \(interface.name) as \(server.configuration.server)")
+        case .proxy(let proxy):
+            log("dhcp: proxyDHCP on \(interface.name) as \(proxy.server) (ports \(wanted.map(String.init).joined(separator: ", ")))")
+        }
+    }
+
+    public func stop() {
+        for channel in channels { try? channel.close().wait() }
+        channels = []
+        try? loop.submit { self.saveLeases() }.wait()
+    }
+
+    // MARK: on the loop
+
+    private func answer(_ bytes: [UInt8], from source: SocketAddress, port: UInt16) -> [(bytes: [UInt8], to: SocketAddress)] {
+        guard let request = try? DHCPMessage(parsing: bytes), request.op == .request, let type = request.messageType else { return [] }
+        let client = DHCPService.describe(request)
+        var reply: DHCPMessage?
+        var destination = SocketAddress?.none
+        switch role {
+        case .addressServer(var server):
+            let before = server.table
+            let answer = server.handle(request, now: Date().timeIntervalSince1970)
+            if server.table != before { scheduleSave() }
+            role = .addressServer(server)
+            if let answer {
+                reply = answer.message
+                destination = address(for: answer.destination)
+            }
+        case .proxy(let proxy):
+            if port == ports.proxy {
+                reply = proxy.ack(toBootRequest: request)
+                if let sourceAddress = source.ipv4 {
+                    let to = request.giaddr != .any ? request.giaddr : (request.ciaddr != .any ? request.ciaddr : sourceAddress.address)
+                    destination = to.socketAddress(port: request.giaddr != .any ? ports.server : sourceAddress.port)
+                }
+            } else {
+                reply = proxy.offer(to: request)
+                destination = request.giaddr != .any ? request.giaddr.socketAddress(port: ports.server) : address(for: .broadcast)
+            }
+        }
+        guard let reply, let destination, let replyType = reply.messageType else {
+            log("dhcp: \(type) from \(client) on port \(port): no answer")
+            return []
+        }
+        do {
+            let encoded = try reply.encoded(maximumLength: request.maximumReplyLength)
+            var line = "dhcp: \(type) from \(client) -> \(replyType)"
+            if reply.yiaddr != .any { line += " \(reply.yiaddr)" }
+            if !reply.bootFileName.isEmpty { line += " file \(reply.bootFileName) next-server \(reply.siaddr)" }
+            log(line + " to \(destination.ipv4.map { "\($0.address):\($0.port)" } ?? "?")")
+            return [(encoded, destination)]
+        } catch {
+            log("dhcp: \(type) from \(client): \(error)")
+            return []
+        }
+    }
+
+    private func address(for destination: AddressServer.Destination) -> SocketAddress {
+        switch destination {
+        case .broadcast: return IPv4Address.broadcast.socketAddress(port: ports.client)
+        case .unicast(let address, let port): return address.socketAddress(port: port == 67 ? ports.server : ports.client)
+        }
+    }
+
+    /// Leases are written at most a few times a second (a burst of clients is one write).
+    private func scheduleSave() {
+        guard leaseFile != nil, !saveScheduled else { return }
+        saveScheduled = true
+        loop.scheduleTask(in: .milliseconds(200)) { self.saveLeases() }
+    }
+
+    private func saveLeases() {
+        saveScheduled = false
+        guard let leaseFile, case .addressServer(let server) = role else { return }
+        let text = server.table.text(now: Date().timeIntervalSince1970)
+        let temporary = leaseFile + ".tmp"
+        do {
+            try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+            if rename(temporary, leaseFile) != 0 { throw CocoaError(.fileWriteUnknown) }
+        } catch {
+            log("dhcp: cannot save leases to \(leaseFile): \(error)")
+        }
+    }
+
+    /// `52:54:00:77:00:10 (PXEClient, x64 UEFI)` for the log.
+    static func describe(_ request: DHCPMessage) -> String {
+        var text = AddressServer.hex(request.hardwareAddress)
+        var details: [String] = []
+        if let vendor = request.options.vendorClass { details.append(String(vendor.prefix(20))) }
+        if PXEBootPolicy.isPXE(request) { details.append("\(PXEFirmware(request: request))") }
+        if request.options.userClass == "iPXE" { details.append("iPXE") }
+        if !details.isEmpty { text += " (" + details.joined(separator: ", ") + ")" }
+        return text
+    }
+}

@@ -1,0 +1,164 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NetworkNIO
+import TFTP
+
+/// A read-only TFTP server on one address (port 69 by default): each request gets its own
+/// ephemeral port for the whole transfer (RFC 1350 TIDs) on any loop of the group, so many
+/// clients are served at once on every core.
+public final class TFTPService: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var files: ConfinedFiles
+        public var address: IPv4Address
+        public var port: UInt16 = 69
+        /// The interface the sockets are confined to, and whose MTU caps `blksize`.
+        public var interface: String?
+        public var maximumWindow = 16
+        public var maximumTransfers = 50
+        public var maximumRetries = 5
+
+        public init(files: ConfinedFiles, address: IPv4Address, interface: String?) {
+            self.files = files
+            self.address = address
+            self.interface = interface
+        }
+    }
+
+    let configuration: Configuration
+    private let group: EventLoopGroup
+    let log: ServiceLog
+    private var listener: Channel?
+    private let active = NIOLockedValueBox(0)
+
+    public init(configuration: Configuration, group: EventLoopGroup, log: @escaping ServiceLog) {
+        self.configuration = configuration
+        self.group = group
+        self.log = log
+    }
+
+    /// Binds the request port; returns it (useful with port 0 in tests).
+    @discardableResult
+    public func start() throws -> UInt16 {
+        let c = configuration
+        listener = try DeviceSocket.channel(address: c.address, port: c.port, device: c.interface,
+                                            options: .init(reuseAddress: true), on: group.next()) {
+            DatagramInbox { [unowned self] bytes, source in
+                self.request(bytes, from: source)
+                return []
+            }
+        }.wait()
+        let port = DeviceSocket.port(of: listener!)
+        log("tftp: serving \(c.files.root)\(c.files.extraRoots.isEmpty ? "" : " (+ \(c.files.extraRoots.joined(separator: ", ")))") on \(c.address):\(port)")
+        return port
+    }
+
+    public func stop() {
+        try? listener?.close().wait()
+        listener = nil
+    }
+
+    public var activeTransfers: Int { active.withLockedValue { $0 } }
+
+    private var pathMTU: Int {
+        configuration.interface.flatMap { try? NetworkInterface.resolve($0).mtu } ?? 1500
+    }
+
+    private func request(_ bytes: [UInt8], from source: SocketAddress) {
+        guard let client = source.ipv4 else { return }
+        let who = "\(client.address):\(client.port)"
+        let packet: TFTPPacket
+        do {
+            packet = try TFTPPacket(parsing: bytes)
+        } catch {
+            log("tftp: \(who): ignored: \(error)")
+            return
+        }
+        switch packet {
+        case .readRequest(let name, let mode, let options):
+            let lower = mode.lowercased()
+            guard lower == "octet" || lower == "netascii" else {
+                return refuse(source, who: who, code: .illegalOperation, message: "Unsupported mode", reason: "mode \"\(mode)\"")
+            }
+            let relative: String
+            switch TFTPRequestPath.normalise(name, rootPath: configuration.files.configuredRoot) {
+            case .success(let path): relative = path
+            case .failure(let refusal):
+                return refuse(source, who: who, code: refusal.code, message: refusal.message, reason: "\(printable(name)): \(refusal)")
+            }
+            let file: ConfinedFiles.OpenFile
+            switch configuration.files.open(relative) {
+            case .success(let open): file = open
+            case .failure(let refusal):
+                let code: TFTPErrorCode = refusal == .notFound ? .fileNotFound : (refusal == .notRegularFile ? .notDefined : .accessViolation)
+                let message = refusal == .notFound ? "File not found" : (refusal == .notRegularFile ? "Not a regular file" : "Access violation")
+                return refuse(source, who: who, code: code, message: message, reason: "\(printable(name)): \(refusal)")
+            }
+            let admitted = active.withLockedValue { count -> Bool in
+                guard count < configuration.maximumTransfers else { return false }
+                count += 1
+                return true
+            }
+            guard admitted else {
+                close(file.descriptor)
+                return refuse(source, who: who, code: .notDefined, message: "Server busy, try again", reason: "\(configuration.maximumTransfers) transfers running")
+            }
+            let negotiation = TFTPNegotiation(requested: options, fileSize: file.size, pathMTU: pathMTU, maximumWindow: configuration.maximumWindow)
+            let transfer = ReadTransfer(fileSize: file.size, negotiation: negotiation, maximumRetries: configuration.maximumRetries)
+            let handler = TFTPTransferHandler(transfer: transfer, file: file, name: relative, client: source, log: log) { [active] in
+                active.withLockedValue { $0 -= 1 }
+            }
+            transferChannel(handler).whenComplete { result in
+                switch result {
+                case .success: handler.begin()
+                case .failure(let error):
+                    self.log("tftp: \(who): no transfer socket: \(error)")
+                    handler.abandon()
+                }
+            }
+        case .writeRequest(let name, _, _):
+            refuse(source, who: who, code: .accessViolation, message: "Read-only server", reason: "write request for \(printable(name))")
+        default:
+            log("tftp: \(who): ignored \(packet.kind) on the request port")
+        }
+    }
+
+    /// Errors to a request come from a fresh port too, as a transfer's would.
+    private func refuse(_ client: SocketAddress, who: String, code: TFTPErrorCode, message: String, reason: String) {
+        log("tftp: \(who): refused (\(reason))")
+        transferChannel(DatagramInbox { _, _ in [] }).whenComplete { result in
+            guard case .success(let channel) = result else { return }
+            let buffer = channel.allocator.buffer(bytes: TFTPPacket.error(code: code, message: message).encoded())
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: client, data: buffer)).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// A socket on the server's address and a fresh port, for one transfer.
+    private func transferChannel(_ handler: ChannelHandler & Sendable) -> EventLoopFuture<Channel> {
+        let c = configuration
+        let loop = group.next()
+        do {
+            return try DeviceSocket.channel(address: c.address, port: 0, device: c.interface, options: .init(), on: loop,
+                                            receiveBuffer: 2048) { handler }
+        } catch {
+            return loop.makeFailedFuture(error)
+        }
+    }
+}
+
+func printable(_ name: String) -> String {
+    "\"" + String(name.unicodeScalars.prefix(200).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) }) + "\""
+}
+
+extension TFTPPacket {
+    var kind: String {
+        switch self {
+        case .readRequest: return "RRQ"
+        case .writeRequest: return "WRQ"
+        case .data: return "DATA"
+        case .ack: return "ACK"
+        case .error: return "ERROR"
+        case .optionAck: return "OACK"
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import NIOCore
+import NIOPosix
+import NetworkAddress
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A UDP socket confined to one interface (`SO_BINDTODEVICE`), so a lab service answers on
+/// the chosen NIC only, and broadcasts leave through it rather than by the default route.
+/// NIO has no option for the device name, so the socket is made here and handed to NIO bound.
+public enum DeviceSocket {
+    public enum Failure: Error, CustomStringConvertible {
+        case system(call: String, port: UInt16, device: String?, errno: Int32)
+
+        public var description: String {
+            switch self {
+            case .system(let call, let port, let device, let code):
+                let on = device.map { " on \($0)" } ?? ""
+                var text = "UDP port \(port)\(on): \(call) failed: \(String(cString: strerror(code)))"
+                if code == EADDRINUSE { text += " (another server, e.g. dnsmasq or a DHCP/TFTP daemon, already uses it)" }
+                if code == EACCES || code == EPERM { text += " (needs root or CAP_NET_BIND_SERVICE / CAP_NET_RAW)" }
+                return text
+            }
+        }
+    }
+
+    public struct Options: Sendable {
+        public var broadcast = false
+        public var reuseAddress = false
+        public init(broadcast: Bool = false, reuseAddress: Bool = false) {
+            self.broadcast = broadcast
+            self.reuseAddress = reuseAddress
+        }
+    }
+
+    /// A bound, non-blocking socket on `address:port`, confined to `device` when given.
+    public static func make(address: IPv4Address, port: UInt16, device: String?, options: Options) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure.system(call: "socket", port: port, device: device, errno: errno) }
+        func fail(_ call: String) -> Failure {
+            let code = errno
+            close(fd)
+            return .system(call: call, port: port, device: device, errno: code)
+        }
+        var one: Int32 = 1
+        if options.reuseAddress, setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) != 0 { throw fail("SO_REUSEADDR") }
+        if options.broadcast, setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, socklen_t(MemoryLayout<Int32>.size)) != 0 { throw fail("SO_BROADCAST") }
+        if let device {
+            var name = Array(device.utf8CString)
+            if setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, &name, socklen_t(name.count)) != 0 { throw fail("SO_BINDTODEVICE") }
+        }
+        var sa = sockaddr_in()
+        sa.sin_family = sa_family_t(AF_INET)
+        sa.sin_port = port.bigEndian
+        sa.sin_addr = address.inAddr
+        let bound = withUnsafePointer(to: &sa) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if bound != 0 { throw fail("bind") }
+        return fd
+    }
+
+    /// `make` handed to NIO as a datagram channel with `handler` in its pipeline.
+    public static func channel(address: IPv4Address, port: UInt16, device: String?, options: Options,
+                               on loop: EventLoop, receiveBuffer: Int = 2048,
+                               handler: @escaping @Sendable () -> ChannelHandler) throws -> EventLoopFuture<Channel> {
+        let fd = try make(address: address, port: port, device: device, options: options)
+        return DatagramBootstrap(group: loop)
+            .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: receiveBuffer))
+            .channelInitializer { channel in channel.pipeline.addHandler(handler()) }
+            .withBoundSocket(fd)
+    }
+
+    /// The local port of a bound channel.
+    public static func port(of channel: Channel) -> UInt16 { UInt16(channel.localAddress?.port ?? 0) }
+}

@@ -1,0 +1,204 @@
+import ArgumentParser
+import DHCP
+import Foundation
+import NIOCore
+import NIOPosix
+import NetBootNIO
+import NetworkNIO
+
+/// The netboot side of the Lite Server on its own: DHCP / proxyDHCP and TFTP for the `-dm`
+/// modes, a TFTP-only server, and the link probe that auto-detect uses.
+struct OCSNetboot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ocs-netboot",
+        abstract: "DHCP / proxyDHCP and TFTP for network-booting a lab (the -dm modes of ocs-live-feed-img).",
+        subcommands: [Serve.self, TFTPOnly.self, Detect.self])
+}
+
+@Sendable func log(_ line: String) {
+    var timestamp = timeval()
+    gettimeofday(&timestamp, nil)
+    var parts = tm()
+    var seconds = timestamp.tv_sec
+    localtime_r(&seconds, &parts)
+    let stamp = String(format: "%02d:%02d:%02d.%03d", parts.tm_hour, parts.tm_min, parts.tm_sec, Int(timestamp.tv_usec / 1000))
+    FileHandle.standardError.write(Data("\(stamp) \(line)\n".utf8))
+}
+
+func parseAddress(_ text: String, _ what: String) throws -> IPv4Address {
+    guard let address = IPv4Address(text) else { throw ValidationError("\(what): \"\(text)\" is not an IPv4 address") }
+    return address
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Answer PXE clients on one interface until SIGINT/SIGTERM.",
+        discussion: """
+        Modes: start-new-dhcpd (hand out addresses of the interface's subnet), use-existing-dhcpd \
+        (proxyDHCP next to the site's server), auto-detect (probe the link, then one of those two), \
+        no-dhcpd (serve nothing). TFTP runs in the two netboot modes.
+        """)
+
+    @Option(name: .shortAndLong, help: "Interface (name or address); default: the default route's.")
+    var interface: String?
+    @Option(name: .shortAndLong, help: "start-new-dhcpd | use-existing-dhcpd | auto-detect | no-dhcpd")
+    var mode: String = "auto-detect"
+    @Option(name: .long, help: "TFTP root (the netboot tree).")
+    var tftpRoot: String = "/tftpboot/nbi_img"
+    @Option(name: .long, help: "Another directory symlinks from the root may lead into (the live medium); repeatable.")
+    var extraRoot: [String] = []
+    @Option(name: .long, help: "Addresses handed out, FIRST-LAST (default: the whole subnet).")
+    var range: String?
+    @Option(name: .long, help: "Router (option 3); default: the interface's default gateway, if any.")
+    var router: String?
+    @Option(name: .long, help: "DNS server (option 6); repeatable.")
+    var dns: [String] = []
+    @Option(name: .long, help: "Lease time in seconds.")
+    var leaseTime: UInt32 = 3600
+    @Option(name: .long, help: "State directory: leases persist in <dir>/dhcp-leases.")
+    var stateDir: String?
+    @Option(name: .long, help: "Boot file for BIOS clients (option 93 = 0); empty: none.")
+    var biosFile = "pxelinux.0"
+    @Option(name: .long, help: "Boot file for x64 UEFI clients (93 = 7 or 9).")
+    var uefiFile = "bootx64.efi"
+    @Option(name: .long, help: "Boot file for IA32 UEFI clients (93 = 6).")
+    var ia32File = ""
+    @Option(name: .long, help: "Boot file for ARM64 UEFI clients (93 = 11).")
+    var arm64File = ""
+    @Option(name: .long, help: "URL for x64 UEFI HTTP boot clients (93 = 16).")
+    var httpUrl = ""
+    @Option(name: .long, help: "auto-detect: seconds to listen for servers.")
+    var detectSeconds = 5.0
+    @Option(name: .long, help: "Largest TFTP windowsize granted (RFC 7440); 1 = lock-step only.")
+    var maxWindow = 16
+    @Option(name: .long, help: "Most TFTP transfers at once.")
+    var maxTransfers = 50
+    @Flag(name: .long, help: "proxyDHCP only on port 4011 (the site's DHCP server runs on this host and owns 67).")
+    var only4011 = false
+    @Option(name: .long, help: "Stop after this many seconds (tests).")
+    var seconds: Double?
+
+    func run() throws {
+        guard let mode = DHCPMode(rawValue: mode) else {
+            throw ValidationError("unknown mode \"\(self.mode)\"; use one of \(DHCPMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let nic: NetworkInterface
+        do { nic = try NetworkInterface.resolve(interface) } catch { log("ocs-netboot serve: \(error)"); throw ExitCode(1) }
+        var settings = NetBootServer.Settings(mode: mode, interface: nic, tftpRoot: tftpRoot)
+        settings.extraRoots = extraRoot
+        if let range {
+            let parts = range.split(separator: "-").map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--range: expected FIRST-LAST, got \"\(range)\"") }
+            settings.range = (try parseAddress(parts[0], "--range"), try parseAddress(parts[1], "--range"))
+        }
+        settings.router = try router.map { try parseAddress($0, "--router") }
+        settings.dnsServers = try dns.map { try parseAddress($0, "--dns") }
+        settings.leaseTime = leaseTime
+        settings.stateDirectory = stateDir
+        settings.files.bios = biosFile.isEmpty ? nil : biosFile
+        settings.files.uefiX64 = uefiFile.isEmpty ? nil : uefiFile
+        settings.files.uefiIA32 = ia32File.isEmpty ? nil : ia32File
+        settings.files.uefiARM64 = arm64File.isEmpty ? nil : arm64File
+        settings.files.httpX64 = httpUrl.isEmpty ? nil : httpUrl
+        settings.detectSeconds = detectSeconds
+        settings.maximumWindow = max(1, maxWindow)
+        settings.maximumTransfers = max(1, maxTransfers)
+        settings.dhcpPorts.bindServerPort = !only4011
+        if let stateDir { try? FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true) }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        defer { try? group.syncShutdownGracefully() }
+        let server = NetBootServer(settings: settings, group: group, log: log)
+        do {
+            try server.start()
+        } catch {
+            log("ocs-netboot serve: \(error)")
+            throw ExitCode(1)
+        }
+        log("ocs-netboot: ready (pid \(getpid()))")
+        StopSignal.wait(seconds: seconds)
+        server.stop()
+        log("ocs-netboot: stopped")
+    }
+}
+
+struct TFTPOnly: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tftp", abstract: "A read-only TFTP server alone, until SIGINT/SIGTERM.")
+
+    @Option(name: .long, help: "Directory served.")
+    var root: String
+    @Option(name: .long, help: "Another directory symlinks from the root may lead into; repeatable.")
+    var extraRoot: [String] = []
+    @Option(name: .shortAndLong, help: "Interface (name or address) to serve on; default: the default route's.")
+    var interface: String?
+    @Option(name: .long, help: "Address to listen on instead of an interface's (e.g. 127.0.0.1).")
+    var address: String?
+    @Option(name: .long, help: "Request port.")
+    var port: UInt16 = 69
+    @Option(name: .long, help: "Largest windowsize granted (RFC 7440); 1 = lock-step only.")
+    var maxWindow = 16
+    @Option(name: .long, help: "Most transfers at once.")
+    var maxTransfers = 50
+    @Option(name: .long, help: "Stop after this many seconds (tests).")
+    var seconds: Double?
+
+    func run() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        defer { try? group.syncShutdownGracefully() }
+        do {
+            var listen: IPv4Address
+            var device: String?
+            if let address {
+                listen = try parseAddress(address, "--address")
+                device = nil
+            } else {
+                let nic = try NetworkInterface.resolve(interface)
+                listen = nic.address
+                device = nic.name
+            }
+            var configuration = TFTPService.Configuration(files: try ConfinedFiles(root: root, extraRoots: extraRoot), address: listen, interface: device)
+            configuration.port = port
+            configuration.maximumWindow = max(1, maxWindow)
+            configuration.maximumTransfers = max(1, maxTransfers)
+            let service = TFTPService(configuration: configuration, group: group, log: log)
+            try service.start()
+            log("ocs-netboot: ready (pid \(getpid()))")
+            StopSignal.wait(seconds: seconds)
+            service.stop()
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            log("ocs-netboot tftp: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Detect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Probe a link for DHCP servers and PXE proxies (no lease is taken); print what auto-detect would choose.")
+
+    @Option(name: .shortAndLong, help: "Interface (name or address); default: the default route's.")
+    var interface: String?
+    @Option(name: .long, help: "Seconds to listen (dnsmasq answers new clients after 3 s).")
+    var seconds = 5.0
+
+    func run() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        do {
+            let nic = try NetworkInterface.resolve(interface)
+            let detection = try DHCPProbe.run(on: nic, seconds: max(seconds, 0.5), loop: group.next(), log: log)
+            let decision = detection.decision
+            for finding in detection.findings { print(finding) }
+            if detection.findings.isEmpty { print("no DHCP server or proxy answered on \(nic.name)") }
+            for warning in decision.warnings { print("warning: \(warning)") }
+            print("auto-detect would choose \(decision.mode.rawValue): \(decision.reason)")
+        } catch {
+            log("ocs-netboot detect: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+OCSNetboot.main()

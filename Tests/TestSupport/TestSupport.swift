@@ -14,12 +14,17 @@ public enum TestEnv {
     /// The built `ocs-restore-img`, next to the test bundle.
     public static var restoreTool: String {
         if let explicit = ProcessInfo.processInfo.environment["OCS_RESTORE_IMG"] { return explicit }
+        return tool("ocs-restore-img")
+    }
+
+    /// One of the package's executables, built next to the test bundle.
+    public static func tool(_ name: String) -> String {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [dir, dir.deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("ocs-restore-img").path
+            let path = candidate.appendingPathComponent(name).path
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
-        return packageRoot + "/.build/debug/ocs-restore-img"
+        return packageRoot + "/.build/debug/" + name
     }
 
     public static func which(_ tool: String) -> String? {

@@ -9,6 +9,7 @@ final class PXELab {
     let work: String
     let tftpRoot: String
     private var servers: [(process: Process, log: String)] = []
+    private var helpers: [Process] = []
 
     static let tool = TestEnv.tool("ocs-netboot")
 
@@ -61,9 +62,21 @@ final class PXELab {
         let lines = ["port=0", "interface=lsnet0", "bind-interfaces", "log-dhcp", "dhcp-leasefile=\(work)/\(name).leases",
                      "log-facility=\(log)"] + config
         try! lines.joined(separator: "\n").appending("\n").write(toFile: conf, atomically: true, encoding: .utf8)
-        lan.start(host, ["dnsmasq", "--keep-in-foreground", "--conf-file=\(conf)", "--pid-file="], log: work + "/\(name).out")
+        // dnsmasq closes every inherited descriptor at start, which Foundation's Process takes
+        // for an exit (and then blocks in waitpid): a shell holds them and forwards SIGTERM.
+        let process = lan.start(host, ["/bin/sh", "-c", "dnsmasq --keep-in-foreground --conf-file=\(conf) --pid-file= & pid=$!; trap 'kill $pid' TERM; wait $pid"],
+                  log: work + "/\(name).out")
+        helpers.append(process)
         _ = waitFor(log, contains: "started", seconds: 10)
         return log
+    }
+
+    func stopHelpers() {
+        for process in helpers where process.isRunning {
+            process.terminate()
+            lan.wait(process, seconds: 5)
+        }
+        helpers = []
     }
 
     func stopServers() {
@@ -94,6 +107,7 @@ final class PXELab {
 
     func down() {
         stopServers()
+        stopHelpers()
         lan.down()
         TestEnv.cleanup(work)
     }

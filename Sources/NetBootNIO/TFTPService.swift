@@ -3,6 +3,9 @@ import NIOCore
 import NIOPosix
 import NetworkNIO
 import TFTP
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A read-only TFTP server on one address (port 69 by default): each request gets its own
 /// ephemeral port for the whole transfer (RFC 1350 TIDs) on any loop of the group, so many
@@ -30,6 +33,7 @@ public final class TFTPService: @unchecked Sendable {
     let log: ServiceLog
     private var listener: Channel?
     private let active = NIOLockedValueBox(0)
+    private let running = NIOLockedValueBox<[TFTPTransferThread]>([])
 
     public init(configuration: Configuration, group: EventLoopGroup, log: @escaping ServiceLog) {
         self.configuration = configuration
@@ -53,9 +57,12 @@ public final class TFTPService: @unchecked Sendable {
         return port
     }
 
+    /// Stops listening and ends the running transfers (each logs how far it got).
     public func stop() {
         try? listener?.close().wait()
         listener = nil
+        for runner in running.withLockedValue({ $0 }) { runner.cancel() }
+        for _ in 0..<200 where activeTransfers > 0 { usleep(10_000) }
     }
 
     public var activeTransfers: Int { active.withLockedValue { $0 } }
@@ -105,17 +112,21 @@ public final class TFTPService: @unchecked Sendable {
             }
             let negotiation = TFTPNegotiation(requested: options, fileSize: file.size, pathMTU: pathMTU, maximumWindow: configuration.maximumWindow)
             let transfer = ReadTransfer(fileSize: file.size, negotiation: negotiation, maximumRetries: configuration.maximumRetries)
-            let handler = TFTPTransferHandler(transfer: transfer, file: file, name: relative, client: source, log: log) { [active] in
+            let socket: Int32
+            do {
+                socket = try DeviceSocket.make(address: configuration.address, port: 0, device: configuration.interface, options: .init(blocking: true))
+            } catch {
+                close(file.descriptor)
+                active.withLockedValue { $0 -= 1 }
+                return log("tftp: \(who): no transfer socket: \(error)")
+            }
+            let runner = TFTPTransferThread(transfer: transfer, socket: socket, file: file, name: relative, client: client, log: log) {
+                [running, active] runner in
+                running.withLockedValue { $0.removeAll { $0 === runner } }
                 active.withLockedValue { $0 -= 1 }
             }
-            transferChannel(handler).whenComplete { result in
-                switch result {
-                case .success: handler.begin()
-                case .failure(let error):
-                    self.log("tftp: \(who): no transfer socket: \(error)")
-                    handler.abandon()
-                }
-            }
+            running.withLockedValue { $0.append(runner) }
+            runner.start()
         case .writeRequest(let name, _, _):
             refuse(source, who: who, code: .accessViolation, message: "Read-only server", reason: "write request for \(printable(name))")
         default:
@@ -126,23 +137,21 @@ public final class TFTPService: @unchecked Sendable {
     /// Errors to a request come from a fresh port too, as a transfer's would.
     private func refuse(_ client: SocketAddress, who: String, code: TFTPErrorCode, message: String, reason: String) {
         log("tftp: \(who): refused (\(reason))")
-        transferChannel(DatagramInbox { _, _ in [] }).whenComplete { result in
-            guard case .success(let channel) = result else { return }
-            let buffer = channel.allocator.buffer(bytes: TFTPPacket.error(code: code, message: message).encoded())
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: client, data: buffer)).whenComplete { _ in channel.close(promise: nil) }
+        guard let to = client.ipv4,
+              let socket = try? DeviceSocket.make(address: configuration.address, port: 0, device: configuration.interface, options: .init()) else { return }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = to.port.bigEndian
+        address.sin_addr = to.address.inAddr
+        let bytes = TFTPPacket.error(code: code, message: message).encoded()
+        _ = bytes.withUnsafeBytes { buffer in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(socket, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
         }
-    }
-
-    /// A socket on the server's address and a fresh port, for one transfer.
-    private func transferChannel(_ handler: ChannelHandler & Sendable) -> EventLoopFuture<Channel> {
-        let c = configuration
-        let loop = group.next()
-        do {
-            return try DeviceSocket.channel(address: c.address, port: 0, device: c.interface, options: .init(), on: loop,
-                                            receiveBuffer: 2048) { handler }
-        } catch {
-            return loop.makeFailedFuture(error)
-        }
+        close(socket)
     }
 }
 

@@ -27,15 +27,19 @@ public enum DeviceSocket {
     public struct Options: Sendable {
         public var broadcast = false
         public var reuseAddress = false
-        public init(broadcast: Bool = false, reuseAddress: Bool = false) {
+        /// For a socket a thread of its own waits on (NIO needs non-blocking ones).
+        public var blocking = false
+        public init(broadcast: Bool = false, reuseAddress: Bool = false, blocking: Bool = false) {
             self.broadcast = broadcast
             self.reuseAddress = reuseAddress
+            self.blocking = blocking
         }
     }
 
     /// A bound, non-blocking socket on `address:port`, confined to `device` when given.
     public static func make(address: IPv4Address, port: UInt16, device: String?, options: Options) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let flags = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | (options.blocking ? 0 : Int32(SOCK_NONBLOCK.rawValue))
+        let fd = socket(AF_INET, flags, 0)
         guard fd >= 0 else { throw Failure.system(call: "socket", port: port, device: device, errno: errno) }
         func fail(_ call: String) -> Failure {
             let code = errno
@@ -62,11 +66,12 @@ public enum DeviceSocket {
 
     /// `make` handed to NIO as a datagram channel with `handler` in its pipeline.
     public static func channel(address: IPv4Address, port: UInt16, device: String?, options: Options,
-                               on loop: EventLoop, receiveBuffer: Int = 2048,
+                               on loop: EventLoop, receiveBuffer: Int = 2048, messagesPerRead: UInt = 4,
                                handler: @escaping @Sendable () -> ChannelHandler) throws -> EventLoopFuture<Channel> {
         let fd = try make(address: address, port: port, device: device, options: options)
         return DatagramBootstrap(group: loop)
             .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: receiveBuffer))
+            .channelOption(ChannelOptions.maxMessagesPerRead, value: messagesPerRead)
             .channelInitializer { channel in channel.pipeline.addHandler(handler()) }
             .withBoundSocket(fd)
     }

@@ -35,6 +35,8 @@ import TestSupport
                 "curl -sS --tftp-no-options -o \(o)-curl-plain tftp://\(s)/\(name)",
             ]
             for (command, suffix) in zip(cases, ["-hpa", "-atftp", "-atftp-opt", "-atftp-win", "-curl", "-curl-1468", "-curl-plain"]) {
+                // curl 7.88 fails every empty download ("getpeername() failed"), from dnsmasq as well.
+                if name == "empty" && command.hasPrefix("curl") { continue }
                 let result = fetch(lab, command, name, o + suffix)
                 #expect(result.ok, "\(command): \(result.output)\n\(lab.read(log).suffix(600))")
             }

@@ -1,6 +1,6 @@
 /// What a PXE client is, from option 93 (IANA processor architecture types: 7 and 9 are both
 /// x64 UEFI in practice) and option 60 (`HTTPClient` = UEFI HTTP boot).
-public enum PXEFirmware: Equatable, Sendable {
+public enum PXEFirmware: Equatable, Sendable, CustomStringConvertible {
     case bios, uefiIA32, uefiX64, uefiARM64
     case httpIA32, httpX64, httpARM64
     case unsupported(UInt16)
@@ -21,6 +21,19 @@ public enum PXEFirmware: Equatable, Sendable {
     }
 
     public var isHTTP: Bool { [.httpIA32, .httpX64, .httpARM64].contains(self) }
+
+    public var description: String {
+        switch self {
+        case .bios: return "BIOS"
+        case .uefiIA32: return "IA32 UEFI"
+        case .uefiX64: return "x64 UEFI"
+        case .uefiARM64: return "ARM64 UEFI"
+        case .httpIA32: return "IA32 UEFI HTTP"
+        case .httpX64: return "x64 UEFI HTTP"
+        case .httpARM64: return "ARM64 UEFI HTTP"
+        case .unsupported(let arch): return "architecture \(arch)"
+        }
+    }
 }
 
 /// The boot files of the netboot tree, per firmware; nil = not served (the client gets no boot

@@ -9,9 +9,13 @@ public struct LeaseTable: Equatable, Sendable {
     }
 
     public let pool: ClosedRange<UInt32>
+    /// How long an offer is safe from being reclaimed for another client when the pool is full.
+    public var reclaimableAfter: Double = 5
     public private(set) var leases: [String: Entry] = [:]
     private var offers: [String: Entry] = [:]
     private var declined: [UInt32: Double] = [:]
+    /// The client an address was last given to (as lease or offer): `holder(of:)` in O(1).
+    private var lastGiven: [UInt32: String] = [:]
     private let excluded: Set<UInt32>
 
     /// Addresses `first` through `last`; `excluded` are never handed out (the server's own,
@@ -29,13 +33,18 @@ public struct LeaseTable: Equatable, Sendable {
 
     /// Who holds `address` now (lease or pending offer), if anyone.
     public func holder(of address: IPv4Address, now: Double) -> String? {
-        if let lease = leases.values.first(where: { $0.address == address && $0.expires > now }) { return lease.client }
-        return offers.values.first { $0.address == address && $0.expires > now }?.client
+        guard let client = lastGiven[address.value] else { return nil }
+        if let lease = leases[client], lease.address == address, lease.expires > now { return client }
+        if let offer = offers[client], offer.address == address, offer.expires > now { return client }
+        return nil
     }
 
     /// The address to offer `client`: its lease, its pending offer, the address it asked for if
     /// free, else the lowest free one. The offer is held for `hold` seconds so that concurrent
-    /// clients never get the same address.
+    /// clients never get the same address. When every address is leased or held, the oldest
+    /// offer held for at least `reclaimableAfter` seconds is given up (its client is NAKed if it
+    /// still asks): a burst of DISCOVERs with made-up MACs must not lock real clients out for the
+    /// whole hold time, while a real client (it REQUESTs within ~4 s) keeps its offer.
     public mutating func offer(to client: String, requested: IPv4Address?, hold: Double, now: Double) -> IPv4Address? {
         let chosen: IPv4Address?
         if let lease = lease(of: client, now: now) {
@@ -45,11 +54,20 @@ public struct LeaseTable: Equatable, Sendable {
         } else if let requested, isFree(requested, for: client, now: now) {
             chosen = requested
         } else {
-            chosen = pool.lazy.map(IPv4Address.init).first { isFree($0, for: client, now: now) }
+            chosen = pool.lazy.map(IPv4Address.init).first { isFree($0, for: client, now: now) } ?? reclaimOldestOffer(heldSince: now + hold - reclaimableAfter, now: now)
         }
         guard let chosen else { return nil }
         offers[client] = Entry(client: client, address: chosen, expires: now + hold)
+        lastGiven[chosen.value] = client
         return chosen
+    }
+
+    /// `expiry`: the latest expiry of an offer held long enough to be reclaimed.
+    private mutating func reclaimOldestOffer(heldSince expiry: Double, now: Double) -> IPv4Address? {
+        guard let oldest = offers.values.filter({ $0.expires > now && $0.expires <= expiry && holder(of: $0.address, now: now) == $0.client })
+                .min(by: { $0.expires < $1.expires }) else { return nil }
+        offers[oldest.client] = nil
+        return oldest.address
     }
 
     /// Binds `address` to `client` if it is free for it (or already its own).
@@ -57,6 +75,7 @@ public struct LeaseTable: Equatable, Sendable {
         guard contains(address), isFree(address, for: client, now: now) else { return false }
         offers[client] = nil
         leases[client] = Entry(client: client, address: address, expires: now + duration)
+        lastGiven[address.value] = client
         return true
     }
 
@@ -97,6 +116,7 @@ public struct LeaseTable: Equatable, Sendable {
                   let expires = Int64(fields[2]), Double(expires) > now, !fields[0].isEmpty else { continue }
             let client = String(fields[0])
             leases[client] = Entry(client: client, address: address, expires: Double(expires))
+            lastGiven[address.value] = client
         }
     }
 }

@@ -19,6 +19,8 @@ public final class TFTPService: @unchecked Sendable {
         public var interface: String?
         public var maximumWindow = 16
         public var maximumTransfers = 50
+        /// Transfers one client address may run at once (boot loaders fetch one file at a time).
+        public var maximumTransfersPerClient = 8
         public var maximumRetries = 5
 
         public init(files: ConfinedFiles, address: IPv4Address, interface: String?) {
@@ -32,11 +34,13 @@ public final class TFTPService: @unchecked Sendable {
     private let group: EventLoopGroup
     let log: ServiceLog
     private var listener: Channel?
-    private let active = NIOLockedValueBox(0)
+    private let admission: NIOLockedValueBox<TFTPAdmission>
     private let running = NIOLockedValueBox<[TFTPTransferThread]>([])
 
     public init(configuration: Configuration, group: EventLoopGroup, log: @escaping ServiceLog) {
         self.configuration = configuration
+        admission = NIOLockedValueBox(TFTPAdmission(maximumTotal: configuration.maximumTransfers,
+                                                    maximumPerClient: configuration.maximumTransfersPerClient))
         self.group = group
         self.log = log
     }
@@ -65,7 +69,7 @@ public final class TFTPService: @unchecked Sendable {
         for _ in 0..<200 where activeTransfers > 0 { usleep(10_000) }
     }
 
-    public var activeTransfers: Int { active.withLockedValue { $0 } }
+    public var activeTransfers: Int { admission.withLockedValue { $0.total } }
 
     private var pathMTU: Int {
         configuration.interface.flatMap { try? NetworkInterface.resolve($0).mtu } ?? 1500
@@ -93,22 +97,21 @@ public final class TFTPService: @unchecked Sendable {
             case .failure(let refusal):
                 return refuse(source, who: who, code: refusal.code, message: refusal.message, reason: "\(printable(name)): \(refusal)")
             }
+            switch admission.withLockedValue({ $0.admit(client.address, port: client.port) }) {
+            case .admitted: break
+            case .duplicate: return   // the client repeated its request: its transfer answers it
+            case .busy(let reason):
+                return refuse(source, who: who, code: .notDefined, message: "Server busy, try again", reason: reason)
+            }
+            let release = { [admission] in admission.withLockedValue { $0.release(client.address, port: client.port) } }
             let file: ConfinedFiles.OpenFile
             switch configuration.files.open(relative) {
             case .success(let open): file = open
             case .failure(let refusal):
+                release()
                 let code: TFTPErrorCode = refusal == .notFound ? .fileNotFound : (refusal == .notRegularFile ? .notDefined : .accessViolation)
                 let message = refusal == .notFound ? "File not found" : (refusal == .notRegularFile ? "Not a regular file" : "Access violation")
                 return refuse(source, who: who, code: code, message: message, reason: "\(printable(name)): \(refusal)")
-            }
-            let admitted = active.withLockedValue { count -> Bool in
-                guard count < configuration.maximumTransfers else { return false }
-                count += 1
-                return true
-            }
-            guard admitted else {
-                close(file.descriptor)
-                return refuse(source, who: who, code: .notDefined, message: "Server busy, try again", reason: "\(configuration.maximumTransfers) transfers running")
             }
             let negotiation = TFTPNegotiation(requested: options, fileSize: file.size, pathMTU: pathMTU, maximumWindow: configuration.maximumWindow)
             let transfer = ReadTransfer(fileSize: file.size, negotiation: negotiation, maximumRetries: configuration.maximumRetries)
@@ -117,13 +120,13 @@ public final class TFTPService: @unchecked Sendable {
                 socket = try DeviceSocket.make(address: configuration.address, port: 0, device: configuration.interface, options: .init(blocking: true))
             } catch {
                 close(file.descriptor)
-                active.withLockedValue { $0 -= 1 }
+                release()
                 return log("tftp: \(who): no transfer socket: \(error)")
             }
             let runner = TFTPTransferThread(transfer: transfer, socket: socket, file: file, name: relative, client: client, log: log) {
-                [running, active] runner in
+                [running] runner in
                 running.withLockedValue { $0.removeAll { $0 === runner } }
-                active.withLockedValue { $0 -= 1 }
+                release()
             }
             running.withLockedValue { $0.append(runner) }
             runner.start()

@@ -59,6 +59,25 @@ import Testing
         }
     }
 
+    /// DISCOVERs with made-up MACs hold every address; a real client still gets the oldest
+    /// held address, and the client it was taken from is NAKed when it asks for it.
+    @Test func aDiscoverFloodCannotStarveTheRange() throws {
+        var dhcp = Self.make(first: 3, last: 6)
+        for mac in UInt8(1)...4 { _ = try Self.must(dhcp.handle(Self.message(.discover, mac: mac), now: Double(mac))) }
+        let real = try Self.must(dhcp.handle(Self.message(.discover, mac: 200), now: 10))
+        #expect(real.message.yiaddr == IPv4Address(10, 77, 0, 3), "the oldest offer (mac 1, .3) is reclaimed")
+        let ack = try Self.must(dhcp.handle(Self.message(.request, mac: 200, requested: real.message.yiaddr, serverID: Self.server), now: 11))
+        #expect(ack.message.messageType == .ack)
+        let late = try Self.must(dhcp.handle(Self.message(.request, mac: 1, requested: IPv4Address(10, 77, 0, 3), serverID: Self.server), now: 12))
+        #expect(late.message.messageType == .nak)
+        // Bound leases are never reclaimed: with every address leased there is no offer.
+        for mac in UInt8(2)...4 {
+            let offer = try Self.must(dhcp.handle(Self.message(.discover, mac: mac), now: 13))
+            _ = try Self.must(dhcp.handle(Self.message(.request, mac: mac, requested: offer.message.yiaddr, serverID: Self.server), now: 13))
+        }
+        #expect(dhcp.handle(Self.message(.discover, mac: 99), now: 14) == nil)
+    }
+
     @Test func aClientThatChoseAnotherServerFreesItsOffer() throws {
         var dhcp = Self.make(first: 3, last: 3)
         let address = try Self.must(dhcp.handle(Self.message(.discover, mac: 1), now: 0)).message.yiaddr

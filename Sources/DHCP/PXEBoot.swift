@@ -47,8 +47,18 @@ public struct PXEBootFiles: Equatable, Sendable {
     public var httpIA32: String? = nil
     public var httpX64: String? = nil
     public var httpARM64: String? = nil
+    /// An iPXE script (URL or TFTP name) for clients that already run iPXE (option 77 `iPXE`):
+    /// they get it instead of the firmware's boot file, so iPXE is not loaded twice.
+    public var iPXEScript: String? = nil
 
     public init() {}
+
+    /// The boot file for `request`'s firmware, or the iPXE script for a client running iPXE.
+    public func file(for request: DHCPMessage) -> String? {
+        let firmware = PXEFirmware(request: request)
+        if let iPXEScript, request.options.userClass == "iPXE", !firmware.isHTTP { return iPXEScript }
+        return file(for: firmware)
+    }
 
     public func file(for firmware: PXEFirmware) -> String? {
         switch firmware {
@@ -87,7 +97,7 @@ public struct PXEBootPolicy: Sendable {
         if let relay = request.options[.relayAgentInformation] { reply.options[.relayAgentInformation] = relay }
         guard Self.isPXE(request) else { return }
         let firmware = PXEFirmware(request: request)
-        guard let file = files.file(for: firmware) else { return }
+        guard let file = files.file(for: request) else { return }
         reply.siaddr = server
         reply.bootFileName = file
         let asked = request.options.parameterRequestList

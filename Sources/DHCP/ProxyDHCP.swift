@@ -38,7 +38,7 @@ public struct ProxyDHCP: Sendable {
     public func ack(toBootRequest request: DHCPMessage) -> DHCPMessage? {
         guard request.op == .request, request.messageType == .request, PXEBootPolicy.isPXE(request) else { return nil }
         let firmware = PXEFirmware(request: request)
-        guard let file = files.file(for: firmware) else { return nil }
+        guard let file = files.file(for: request) else { return nil }
         var reply = header(for: request, type: .ack)
         reply.flags = request.flags
         reply.ciaddr = request.ciaddr

@@ -67,6 +67,8 @@ struct Serve: ParsableCommand {
     var arm64File = ""
     @Option(name: .long, help: "URL for x64 UEFI HTTP boot clients (93 = 16).")
     var httpUrl = ""
+    @Option(name: .long, help: "iPXE script (URL or TFTP name) for clients already running iPXE (option 77).")
+    var ipxeScript = ""
     @Option(name: .long, help: "auto-detect: seconds to listen for servers.")
     var detectSeconds = 5.0
     @Option(name: .long, help: "Largest TFTP windowsize granted (RFC 7440); 1 = lock-step only.")
@@ -100,6 +102,7 @@ struct Serve: ParsableCommand {
         settings.files.uefiIA32 = ia32File.isEmpty ? nil : ia32File
         settings.files.uefiARM64 = arm64File.isEmpty ? nil : arm64File
         settings.files.httpX64 = httpUrl.isEmpty ? nil : httpUrl
+        settings.files.iPXEScript = ipxeScript.isEmpty ? nil : ipxeScript
         settings.detectSeconds = detectSeconds
         settings.maximumWindow = max(1, maxWindow)
         settings.maximumTransfers = max(1, maxTransfers)

@@ -58,6 +58,24 @@ import TestSupport
         }
     }
 
+    /// A client already running iPXE gets the script; the firmware's own PXE gets the NBP.
+    @Test func iPXEChainsToTheScript() throws {
+        var files = PXEBootFiles()
+        files.iPXEScript = "http://10.77.0.1/boot.ipxe"
+        let policy = PXEBootPolicy(server: Self.server, files: files)
+        var ipxe = Self.request(arch: 7)
+        ipxe.options.set(.userClass, text: "iPXE")
+        var reply = DHCPMessage(op: .reply, xid: 7, hardwareAddress: [1])
+        policy.addBootInfo(to: &reply, for: ipxe)
+        #expect(reply.bootFileName == "http://10.77.0.1/boot.ipxe")
+        var firmware = DHCPMessage(op: .reply, xid: 7, hardwareAddress: [1])
+        policy.addBootInfo(to: &firmware, for: Self.request(arch: 7))
+        #expect(firmware.bootFileName == "bootx64.efi")
+        var proxyRequest = Self.request(arch: 0, type: .request)
+        proxyRequest.options.set(.userClass, text: "iPXE")
+        #expect(try #require(ProxyDHCP(server: Self.server, files: files).ack(toBootRequest: proxyRequest)).bootFileName == "http://10.77.0.1/boot.ipxe")
+    }
+
     /// Our proxy replies to the requests of the observed boots equal dnsmasq's, byte for byte
     /// (the BIOS 4011 ACK differs only in where the client address goes: we copy `ciaddr`).
     @Test(arguments: ["proxy", "proxy-uefi", "proxy-uefi-native"]) func proxyRepliesMatchDnsmasq(_ name: String) throws {

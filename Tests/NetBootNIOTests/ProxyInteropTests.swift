@@ -79,6 +79,20 @@ import TestSupport
         #expect(lab.read(next).contains("proxyDHCP on lsnet0"))
     }
 
+    /// no-dhcpd serves nothing: it needs neither root nor free ports, and says so.
+    @Test func noDHCPDLeavesDHCPAndTFTPOff() throws {
+        let run = TestEnv.run(PXELab.tool, ["serve", "-i", "lo", "--mode", "no-dhcpd", "--tftp-root", "/nonexistent", "--seconds", "0.2"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("no-dhcpd: DHCP and TFTP stay off") && !run.stderr.contains("tftp: serving"), "\(run.stderr)")
+    }
+
+    @Test func aMissingTFTPRootIsAClearError() throws {
+        guard TestEnv.isRoot else { return print("skipped: binding port 67 needs root") }
+        let run = TestEnv.run(PXELab.tool, ["serve", "-i", "lo", "--mode", "start-new-dhcpd", "--tftp-root", "/nonexistent/tftp", "--seconds", "0.2"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("served root /nonexistent/tftp does not exist"), "\(run.stderr)")
+    }
+
     @Test func anUnknownModeIsRefusedWithTheListOfModes() throws {
         let run = TestEnv.run(PXELab.tool, ["serve", "--mode", "dhcp-please", "--tftp-root", "/tmp"])
         #expect(run.status != 0)

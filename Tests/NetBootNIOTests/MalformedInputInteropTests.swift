@@ -80,3 +80,43 @@ import TestSupport
         #expect(detect.stdout.contains("proxyDHCP \(lab.server)"), "\(detect.stdout)\(detect.stderr)")
     }
 }
+
+/// Every socket is bound to the chosen interface: the same requests that a client on the LAN
+/// gets answers to go unanswered when they arrive on another interface (here the server's
+/// loopback). (The host talking to its own LAN address is local traffic, delivered anyway.)
+@Suite(.serialized) struct InterfaceBindingInteropTests {
+    static let asker = #"""
+        import socket, struct, sys
+        host, port, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+        if kind == "tftp":
+            packet = b"\x00\x01pxelinux.0\x00octet\x00"
+        else:
+            mac = bytes([2, 0, 0, 0, 0, 9])
+            packet = struct.pack("!BBBBIHHIIII", 1, 1, 6, 0, 1234, 0, 0x8000, 0, 0, 0, 0) + mac + bytes(10) + bytes(192)
+            packet += bytes([99, 130, 83, 99, 53, 1, 1, 255])
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        s.settimeout(1.5)
+        s.sendto(packet, (host, port))
+        try:
+            data, source = s.recvfrom(2048)
+            print("answered", len(data), source)
+        except socket.timeout:
+            print("silent")
+        """#
+
+    @Test func nothingIsAnsweredOnOtherInterfaces() throws {
+        guard let lab = PXELab.make(clients: 1, tag: "ib", tools: ["python3", "tftp"]) else { return }
+        defer { lab.down() }
+        lab.file("pxelinux.0", bytes: 1000)
+        _ = try #require(lab.startServer(["serve", "-i", "lsnet0", "--mode", "start-new-dhcpd", "--tftp-root", lab.tftpRoot,
+                                          "--range", "\(lab.net).100-\(lab.net).110"]))
+        try Self.asker.write(toFile: lab.work + "/ask.py", atomically: true, encoding: .utf8)
+        func ask(_ host: String, _ target: String, _ port: Int, _ kind: String) -> String {
+            lab.lan.shell(host, "python3 \(lab.work)/ask.py \(target) \(port) \(kind)").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(ask("c1", lab.server, 69, "tftp").hasPrefix("answered"), "control: the LAN is answered")
+        #expect(ask("srv", "127.0.0.1", 69, "tftp") == "silent")
+        #expect(ask("srv", "127.0.0.1", 67, "dhcp") == "silent")
+    }
+}

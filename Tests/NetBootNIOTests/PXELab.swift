@@ -99,6 +99,24 @@ final class PXELab {
         return false
     }
 
+    /// Runs busybox udhcpc in `host` (`-f -q -n` plus `arguments`) with a hook that records what
+    /// it received (`ip`, `serverid`, `siaddr`, `boot_file`, options 66/67 as `tftp`/`bootfile`,
+    /// `subnet`, `router`) and, when `configure`, puts the address on the interface.
+    func udhcpc(_ host: String, _ arguments: String, configure: Bool = false, seconds: Int = 30) -> (status: Int32, output: String, env: String) {
+        let hook = work + "/udhcpc-hook-\(host).sh", env = work + "/udhcpc-env-\(host).txt"
+        let script = """
+            #!/bin/sh
+            { echo event=$1; env | grep -E '^(ip|siaddr|boot_file|tftp|bootfile|serverid|subnet|router)=' | sort; } >> \(env)
+            \(configure ? "[ \"$1\" = bound ] && ip addr add $ip/24 dev $interface" : "")
+            exit 0
+
+            """
+        try! script.write(toFile: hook, atomically: true, encoding: .utf8)
+        chmod(hook, 0o755)
+        let run = lan.shell(host, "timeout \(seconds) busybox udhcpc -i lsnet0 -f -q -n -s \(hook) \(arguments) 2>&1")
+        return (run.status, run.stdout + run.stderr, read(env))
+    }
+
     func file(_ relative: String, bytes: Int) {
         let path = tftpRoot + "/" + relative
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

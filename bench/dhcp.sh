@@ -5,13 +5,14 @@
 # lease, BROADCAST flag) in another, on a bridge (scripts/netns-lan.sh). Each server gets a
 # fresh lease store, range .2-.250, 10-minute leases. Cases, REPEAT times (default 1):
 #   time to first offer (one DISCOVER of a new client)
-#   N (default 200) leases one at a time, and 16 in flight (NAKs = offers handed to two clients)
+#   N (default 1000) leases one at a time, and 16 in flight (NAKs = offers handed to two clients);
+#   each lease is released after its ACK, so N may exceed the range
 # Servers: dnsmasq (default: ping check on), dnsmasq no-ping, ours. Ratio = dnsmasq no-ping
 # time / our time for the lease runs (> 1: we are faster).
-# Needs root, dnsmasq, python3. Usage: bench/dhcp.sh   (N=200 REPEAT=1)
+# Needs root, dnsmasq, python3. Usage: bench/dhcp.sh   (N=1000 REPEAT=1)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
-N="${N:-200}"; REPEAT="${REPEAT:-1}"
+N="${N:-1000}"; REPEAT="${REPEAT:-1}"
 for t in dnsmasq python3 swift; do command -v "$t" >/dev/null || { echo "missing tool: $t" >&2; exit 1; }; done
 (cd "$HERE" && swift build -c release --product ocs-netboot >/dev/null)
 OURS="$HERE/.build/release/ocs-netboot"; LAN="$HERE/scripts/netns-lan.sh"; DORA="$HERE/bench/tools/dora.py"

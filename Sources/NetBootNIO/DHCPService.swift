@@ -52,8 +52,10 @@ public final class DHCPService: @unchecked Sendable {
         if case .proxy = role { wanted.append(ports.proxy) }
         do {
             for port in wanted {
+                // No SO_REUSEADDR: a second DHCP server on this host (dnsmasq, another
+                // ocs-netboot) must make this fail loudly, not share the port silently.
                 let channel = try DeviceSocket.channel(address: .any, port: port, device: interface.name,
-                                                       options: .init(broadcast: true, reuseAddress: true), on: loop) {
+                                                       options: .init(broadcast: true), on: loop) {
                     DatagramInbox { [unowned self] bytes, source in self.answer(bytes, from: source, port: port) }
                 }.wait()
                 channels.append(channel)
@@ -107,7 +109,11 @@ public final class DHCPService: @unchecked Sendable {
             }
         }
         guard let reply, let destination, let replyType = reply.messageType else {
-            log("dhcp: \(type) from \(client) on port \(port): no answer")
+            switch type {
+            case .release: log("dhcp: \(type) from \(client): \(request.ciaddr) released")
+            case .decline: log("dhcp: \(type) from \(client): \(request.options.requestedAddress.map { "\($0)" } ?? "?") is in use on the LAN")
+            default: log("dhcp: \(type) from \(client) on port \(port): no answer")
+            }
             return []
         }
         do {

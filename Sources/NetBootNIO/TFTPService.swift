@@ -50,7 +50,7 @@ public final class TFTPService: @unchecked Sendable {
     public func start() throws -> UInt16 {
         let c = configuration
         listener = try DeviceSocket.channel(address: c.address, port: c.port, device: c.interface,
-                                            options: .init(reuseAddress: true), on: group.next()) {
+                                            options: .init(), on: group.next()) {
             DatagramInbox { [unowned self] bytes, source in
                 self.request(bytes, from: source)
                 return []

@@ -15,14 +15,19 @@ struct OCSNetboot: ParsableCommand {
         subcommands: [Serve.self, TFTPOnly.self, Detect.self])
 }
 
+/// One line on standard error with a local `HH:MM:SS.mmm` time (the DHCP side logs every
+/// packet, so no formatting API on this path).
 @Sendable func log(_ line: String) {
     var timestamp = timeval()
     gettimeofday(&timestamp, nil)
     var parts = tm()
     var seconds = timestamp.tv_sec
     localtime_r(&seconds, &parts)
-    let stamp = String(format: "%02d:%02d:%02d.%03d", parts.tm_hour, parts.tm_min, parts.tm_sec, Int(timestamp.tv_usec / 1000))
-    FileHandle.standardError.write(Data("\(stamp) \(line)\n".utf8))
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    let millis = Int(timestamp.tv_usec / 1000)
+    let stamp = "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(millis < 10 ? "00" : millis < 100 ? "0" : "")\(millis)"
+    let text = stamp + " " + line + "\n"
+    _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
 }
 
 func parseAddress(_ text: String, _ what: String) throws -> IPv4Address {

@@ -4,8 +4,8 @@
 Usage: dora.py IFACE COUNT INFLIGHT [first-offer]
 Runs COUNT complete DISCOVER/OFFER/REQUEST/ACK transactions, INFLIGHT at a time, each with a
 fresh random locally administered MAC and the BROADCAST flag set (the interface needs no
-address). A NAK restarts that client's DORA; a transaction without an ACK after 4 s counts as
-timed out. Prints one line: leases, seconds, leases/s, p50/p99 ms, NAKs, timeouts.
+address); each lease is RELEASEd after its ACK so that COUNT may exceed the range. A NAK
+restarts that client's DORA; a transaction without an ACK after 4 s counts as timed out. Prints one line: leases, seconds, leases/s, p50/p99 ms, NAKs, timeouts.
 With "first-offer": one DISCOVER only, prints the seconds until the first OFFER (timeout 10 s).
 """
 import os, random, select, socket, struct, sys, time
@@ -14,8 +14,8 @@ iface, count, inflight = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 first_offer = len(sys.argv) > 4 and sys.argv[4] == "first-offer"
 COOKIE = bytes([99, 130, 83, 99])
 
-def packet(kind, xid, mac, requested=None, server=None):
-    head = struct.pack("!BBBBIHHIIII", 1, 1, 6, 0, xid, 0, 0x8000, 0, 0, 0, 0) + mac + bytes(10) + bytes(192)
+def packet(kind, xid, mac, requested=None, server=None, ciaddr=bytes(4)):
+    head = struct.pack("!BBBBI", 1, 1, 6, 0, xid) + struct.pack("!HH", 0, 0x8000) + ciaddr + bytes(12) + mac + bytes(10) + bytes(192)
     opts = bytes([53, 1, kind, 55, 4, 1, 3, 6, 51])
     if requested: opts += bytes([50, 4]) + requested
     if server: opts += bytes([54, 4]) + server
@@ -81,6 +81,7 @@ while (begun < count or active) and time.monotonic() - started_all < 300:
             send(packet(3, xid, entry[0], requested=yiaddr, server=server))
         elif kind == 5 and entry[2] == "request":
             latencies.append(time.monotonic() - entry[1]); del active[xid]
+            send(packet(7, rng.getrandbits(32), entry[0], server=server, ciaddr=yiaddr))
         elif kind == 6:
             naks += 1; mac, started = entry[0], entry[1]; del active[xid]; begin(mac, started)
 elapsed = time.monotonic() - started_all

@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "UDPCast", dependencies: ["NetworkAddress"]),
         .target(name: "DHCP", dependencies: ["NetworkAddress"]),
         .target(name: "TFTP", dependencies: ["NetworkAddress"]),
+        .target(name: "NetBoot", dependencies: ["NetworkAddress"]),
         .target(name: "BitTorrent", dependencies: ["ClonezillaImage", "Partclone", "Restore"]),
         .target(name: "NetworkNIO", dependencies: [
             "NetworkAddress",
@@ -78,6 +79,7 @@ let package = Package(
         .testTarget(name: "UDPCastTests", dependencies: ["UDPCast", "TestSupport"]),
         .testTarget(name: "DHCPTests", dependencies: ["DHCP", "TestSupport"]),
         .testTarget(name: "TFTPTests", dependencies: ["TFTP", "TestSupport"]),
+        .testTarget(name: "NetBootTests", dependencies: ["NetBoot", "TestSupport"]),
         .testTarget(name: "NetBootNIOTests", dependencies: ["NetBootNIO", "DHCP", "TFTP", "TestSupport"]),
         .testTarget(name: "BitTorrentNIOTests", dependencies: [
             "BitTorrentNIO", "BitTorrent", "TestSupport",

@@ -39,7 +39,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "NetBootNIO", dependencies: [
-            "DHCP", "TFTP", "NetworkNIO",
+            "DHCP", "TFTP", "NetBoot", "NetworkNIO",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -73,3 +73,21 @@ public struct LiveBootEntry: Sendable {
         }
     }
 }
+
+extension LiveBootEntry {
+    /// The `linux` line of the `--id live-default` entry of a live medium's `boot/grub/grub.cfg`
+    /// (Clonezilla live's default boot), which the netboot entry starts from.
+    public static func liveDefaultLine(fromGrubConfig text: String) -> String? {
+        var inEntry = false
+        for raw in text.split(separator: "\n") {
+            let line = raw.drop(while: { $0 == " " || $0 == "\t" })
+            if line.hasPrefix("menuentry ") {
+                inEntry = line.contains("--id live-default") || line.contains("--id=live-default")
+                continue
+            }
+            if inEntry, line.hasPrefix("$linux_cmd ") || line.hasPrefix("linux ") || line.hasPrefix("linuxefi ") { return String(line) }
+            if line.hasPrefix("}") { inEntry = false }
+        }
+        return nil
+    }
+}

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NetBootNIO
+import NetBoot
 import NetworkNIO
 
 /// The netboot side of the Lite Server on its own: DHCP / proxyDHCP and TFTP for the `-dm`
@@ -12,7 +13,7 @@ struct OCSNetboot: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ocs-netboot",
         abstract: "DHCP / proxyDHCP and TFTP for network-booting a lab (the -dm modes of ocs-live-feed-img).",
-        subcommands: [Serve.self, TFTPOnly.self, Detect.self])
+        subcommands: [Serve.self, TFTPOnly.self, Detect.self, Prepare.self, LocalBoot.self, CleanClients.self])
 }
 
 /// One line on standard error with a local `HH:MM:SS.mmm` time (the DHCP side logs every
@@ -206,6 +207,130 @@ struct Detect: ParsableCommand {
             log("ocs-netboot detect: \(error)")
             throw ExitCode(1)
         }
+    }
+}
+
+/// Where the editable menu templates are: `--templates`, `$LITESERVER_TEMPLATES`, the install
+/// location, or the source tree this binary was built in.
+func templatesDirectory(_ explicit: String?) -> String {
+    if let explicit { return explicit }
+    if let env = ProcessInfo.processInfo.environment["LITESERVER_TEMPLATES"] { return env }
+    let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    for candidate in [exe.appendingPathComponent("../share/liteserver/pxe-templates"), exe.appendingPathComponent("../../../pxe-templates"),
+                      URL(fileURLWithPath: "/usr/share/liteserver/pxe-templates")] where FileManager.default.fileExists(atPath: candidate.path + "/grub.cfg") {
+        return candidate.standardizedFileURL.path
+    }
+    return "/usr/share/liteserver/pxe-templates"
+}
+
+/// The options that shape the menus, shared by `prepare` and `local-boot`.
+struct MenuOptions: ParsableArguments {
+    @Option(name: .long, help: "TFTP root to build (the netboot tree).")
+    var tftpRoot: String = "/tftpboot/nbi_img"
+    @Option(name: .long, help: "This server's address in the menus; default: the address of --interface.")
+    var server: String?
+    @Option(name: .shortAndLong, help: "Interface whose address is the server's.")
+    var interface: String?
+    @Option(name: .long, help: "Directory of the menu templates (default: the installed pxe-templates).")
+    var templates: String?
+    @Option(name: .long, help: "massive-deployment (clients run ocs-live-get-img) or interactive-client.")
+    var purpose = "massive-deployment"
+    @Option(name: .long, help: "Keyboard layout for the clients (XKB), NONE to leave it.")
+    var keyboard = "NONE"
+    @Option(name: .long, help: "Locale for interactive clients.")
+    var language = "en_US.UTF-8"
+    @Option(name: .long, help: "Extra kernel parameters, e.g. 'console=ttyS0,115200'; repeatable; replace same-named ones.")
+    var extraBootParam: [String] = []
+    @Option(name: .long, help: "Serial console for the boot menus, PORT,BAUD (e.g. 0,115200).")
+    var serial: String?
+    @Option(name: .long, help: "Menu timeout in seconds.")
+    var timeout = 7
+    @Option(name: .long, help: "Image name shown in the menu label.")
+    var image: String?
+
+    func menus() throws -> NetbootMenus {
+        let address: IPv4Address
+        if let server { address = try parseAddress(server, "--server") } else { address = try NetworkInterface.resolve(interface).address }
+        var live = LiveBootEntry(server: address)
+        guard let purpose = LiveBootEntry.Purpose(rawValue: purpose) else { throw ValidationError("--purpose: massive-deployment or interactive-client") }
+        live.purpose = purpose
+        live.keyboardLayout = keyboard
+        live.language = language
+        for words in extraBootParam { live.extra.append(contentsOf: try BootParameters(parsing: words)) }
+        let dir = templatesDirectory(templates)
+        func load(_ name: String) throws -> Template {
+            do { return Template(name: dir + "/" + name, text: try String(contentsOfFile: dir + "/" + name, encoding: .utf8)) }
+            catch { throw ValidationError("template \(dir)/\(name): \(error.localizedDescription)") }
+        }
+        let names = NetbootMenus.Templates.fileNames
+        var menus = NetbootMenus(live: live, templates: .init(pxelinux: try load(names.pxelinux), grub: try load(names.grub), ipxe: try load(names.ipxe)))
+        if let serial {
+            let parts = serial.split(separator: ",").compactMap { Int($0) }
+            guard parts.count == 2 else { throw ValidationError("--serial: PORT,BAUD such as 0,115200") }
+            menus.serial = (parts[0], parts[1])
+        }
+        menus.timeoutSeconds = max(0, timeout)
+        menus.imageName = image
+        return menus
+    }
+}
+
+struct Prepare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build the netboot tree: PXELINUX and GRUB loaders, live kernel/initrd/squashfs links, menus.",
+        discussion: "Serve it with `serve --tftp-root DIR --extra-root LIVE_MEDIA` (the links lead into the medium).")
+
+    @OptionGroup var menu: MenuOptions
+    @Option(name: .long, help: "Live medium (a mounted Clonezilla live ISO or its copy: live/vmlinuz, live/initrd.img, live/filesystem.squashfs).")
+    var liveMedia: String
+
+    func run() throws {
+        do {
+            let menus = try menu.menus()
+            let warnings = try NetbootTree(root: menu.tftpRoot).assemble(menus: menus, liveMedia: liveMedia)
+            for warning in warnings { log("ocs-netboot prepare: warning: \(warning)") }
+            log("ocs-netboot prepare: \(menu.tftpRoot) ready for \(menus.live.server)")
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            log("ocs-netboot prepare: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct LocalBoot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "local-boot", abstract: "Make one client boot its local disk next time (after a successful restore).")
+
+    @OptionGroup var menu: MenuOptions
+    @Option(name: .long, help: "The client's MAC address (aa:bb:cc:dd:ee:ff).")
+    var mac: String
+    @Option(name: .long, help: "The client's IPv4 address.")
+    var address: String
+
+    func run() throws {
+        let bytes = mac.split(separator: ":").compactMap { UInt8($0, radix: 16) }
+        guard bytes.count == 6 else { throw ValidationError("--mac: six hex bytes separated by colons") }
+        do {
+            try NetbootTree(root: menu.tftpRoot).writeLocalBoot(menus: try menu.menus(), mac: bytes, address: try parseAddress(address, "--address"))
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            log("ocs-netboot local-boot: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct CleanClients: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "clean-clients", abstract: "Remove every per-client boot file (what stop does).")
+
+    @Option(name: .long, help: "TFTP root.")
+    var tftpRoot: String = "/tftpboot/nbi_img"
+
+    func run() {
+        log("ocs-netboot clean-clients: \(NetbootTree(root: tftpRoot).removePerClientFiles()) file(s) removed")
     }
 }
 

@@ -87,7 +87,10 @@ final class PXELab {
         servers = []
     }
 
-    func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+    /// The file as text; bytes that are not UTF-8 (firmware consoles print some) become U+FFFD.
+    func read(_ path: String) -> String {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
 
     /// Polls `path` until it contains `text` (at most `seconds`).
     func waitFor(_ path: String, contains text: String, seconds: Double) -> Bool {

@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "DHCPTests", dependencies: ["DHCP", "TestSupport"]),
         .testTarget(name: "TFTPTests", dependencies: ["TFTP", "TestSupport"]),
         .testTarget(name: "NetBootTests", dependencies: ["NetBoot", "TestSupport"]),
-        .testTarget(name: "NetBootNIOTests", dependencies: ["NetBootNIO", "DHCP", "TFTP", "TestSupport"]),
+        .testTarget(name: "NetBootNIOTests", dependencies: ["NetBootNIO", "NetBoot", "DHCP", "TFTP", "TestSupport"]),
         .testTarget(name: "BitTorrentNIOTests", dependencies: [
             "BitTorrentNIO", "BitTorrent", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),

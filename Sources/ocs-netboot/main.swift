@@ -223,53 +223,70 @@ func templatesDirectory(_ explicit: String?) -> String {
     return "/usr/share/liteserver/pxe-templates"
 }
 
-/// The options that shape the menus, shared by `prepare` and `local-boot`.
+/// The options that shape the menus, shared by `prepare` and `local-boot`. Each is taken from
+/// the command line, else from `--config` (conf/netboot.conf), else the built-in default.
 struct MenuOptions: ParsableArguments {
-    @Option(name: .long, help: "TFTP root to build (the netboot tree).")
-    var tftpRoot: String = "/tftpboot/nbi_img"
+    @Option(name: .long, help: "Defaults file (conf/netboot.conf).")
+    var config: String?
+    @Option(name: .long, help: "TFTP root to build (the netboot tree; default /tftpboot/nbi_img).")
+    var tftpRoot: String?
     @Option(name: .long, help: "This server's address in the menus; default: the address of --interface.")
     var server: String?
     @Option(name: .shortAndLong, help: "Interface whose address is the server's.")
     var interface: String?
     @Option(name: .long, help: "Directory of the menu templates (default: the installed pxe-templates).")
     var templates: String?
-    @Option(name: .long, help: "massive-deployment (clients run ocs-live-get-img) or interactive-client.")
-    var purpose = "massive-deployment"
-    @Option(name: .long, help: "Keyboard layout for the clients (XKB), NONE to leave it.")
-    var keyboard = "NONE"
-    @Option(name: .long, help: "Locale for interactive clients.")
-    var language = "en_US.UTF-8"
+    @Option(name: .long, help: "massive-deployment (clients run ocs-live-get-img; default) or interactive-client.")
+    var purpose: String?
+    @Option(name: .long, help: "Keyboard layout for the clients (XKB); default NONE.")
+    var keyboard: String?
+    @Option(name: .long, help: "Locale for interactive clients; default en_US.UTF-8.")
+    var language: String?
     @Option(name: .long, help: "Extra kernel parameters, e.g. 'console=ttyS0,115200'; repeatable; replace same-named ones.")
     var extraBootParam: [String] = []
     @Option(name: .long, help: "Serial console for the boot menus, PORT,BAUD (e.g. 0,115200).")
     var serial: String?
-    @Option(name: .long, help: "Menu timeout in seconds.")
-    var timeout = 7
+    @Option(name: .long, help: "Menu timeout in seconds (default 7).")
+    var timeout: Int?
     @Option(name: .long, help: "Image name shown in the menu label.")
     var image: String?
 
+    func file() throws -> NetbootConfigFile? {
+        guard let config else { return nil }
+        do {
+            return try NetbootConfigFile(parsing: try String(contentsOfFile: config, encoding: .utf8), file: config)
+        } catch let error as NetbootConfigFile.Failure {
+            throw ValidationError(error.description)
+        } catch {
+            throw ValidationError("--config \(config): \(error.localizedDescription)")
+        }
+    }
+
+    func resolvedTFTPRoot() throws -> String { try tftpRoot ?? file()?["tftp_root"] ?? "/tftpboot/nbi_img" }
+
     func menus() throws -> NetbootMenus {
+        let file = try file()
         let address: IPv4Address
         if let server { address = try parseAddress(server, "--server") } else { address = try NetworkInterface.resolve(interface).address }
         var live = LiveBootEntry(server: address)
-        guard let purpose = LiveBootEntry.Purpose(rawValue: purpose) else { throw ValidationError("--purpose: massive-deployment or interactive-client") }
+        let purposeName = purpose ?? file?["purpose"] ?? "massive-deployment"
+        guard let purpose = LiveBootEntry.Purpose(rawValue: purposeName) else { throw ValidationError("purpose \"\(purposeName)\": massive-deployment or interactive-client") }
         live.purpose = purpose
-        live.keyboardLayout = keyboard
-        live.language = language
-        for words in extraBootParam { live.extra.append(contentsOf: try BootParameters(parsing: words)) }
-        let dir = templatesDirectory(templates)
-        func load(_ name: String) throws -> Template {
-            do { return Template(name: dir + "/" + name, text: try String(contentsOfFile: dir + "/" + name, encoding: .utf8)) }
-            catch { throw ValidationError("template \(dir)/\(name): \(error.localizedDescription)") }
+        live.keyboardLayout = keyboard ?? file?["keyboard"] ?? "NONE"
+        live.language = language ?? file?["language"] ?? "en_US.UTF-8"
+        for words in (file?["extra_boot_param"].map { [$0] } ?? []) + extraBootParam {
+            do { live.extra.append(contentsOf: try BootParameters(parsing: words).validated()) } catch { throw ValidationError("\(error)") }
         }
-        let names = NetbootMenus.Templates.fileNames
-        var menus = NetbootMenus(live: live, templates: .init(pxelinux: try load(names.pxelinux), grub: try load(names.grub), ipxe: try load(names.ipxe)))
-        if let serial {
+        let templates: NetbootMenus.Templates
+        do { templates = try .load(directory: templatesDirectory(self.templates ?? file?["templates"])) } catch { throw ValidationError("\(error)") }
+        var menus = NetbootMenus(live: live, templates: templates)
+        if let serial = serial ?? file?["serial"] {
             let parts = serial.split(separator: ",").compactMap { Int($0) }
-            guard parts.count == 2 else { throw ValidationError("--serial: PORT,BAUD such as 0,115200") }
+            guard parts.count == 2 else { throw ValidationError("serial \"\(serial)\": PORT,BAUD such as 0,115200") }
             menus.serial = (parts[0], parts[1])
         }
-        menus.timeoutSeconds = max(0, timeout)
+        if let text = file?["timeout"], Int(text) == nil { throw ValidationError("timeout \"\(text)\" is not a number of seconds") }
+        menus.timeoutSeconds = max(0, timeout ?? file?["timeout"].flatMap { Int($0) } ?? 7)
         menus.imageName = image
         return menus
     }
@@ -281,15 +298,17 @@ struct Prepare: ParsableCommand {
         discussion: "Serve it with `serve --tftp-root DIR --extra-root LIVE_MEDIA` (the links lead into the medium).")
 
     @OptionGroup var menu: MenuOptions
-    @Option(name: .long, help: "Live medium (a mounted Clonezilla live ISO or its copy: live/vmlinuz, live/initrd.img, live/filesystem.squashfs).")
-    var liveMedia: String
+    @Option(name: .long, help: "Live medium (a mounted Clonezilla live ISO or its copy: live/vmlinuz, live/initrd.img, live/filesystem.squashfs); default from --config.")
+    var liveMedia: String?
 
     func run() throws {
         do {
             let menus = try menu.menus()
-            let warnings = try NetbootTree(root: menu.tftpRoot).assemble(menus: menus, liveMedia: liveMedia)
+            guard let medium = try liveMedia ?? menu.file()?["live_media"] else { throw ValidationError("--live-media (or live_media in --config) is required") }
+            let root = try menu.resolvedTFTPRoot()
+            let warnings = try NetbootTree(root: root).assemble(menus: menus, liveMedia: medium)
             for warning in warnings { log("ocs-netboot prepare: warning: \(warning)") }
-            log("ocs-netboot prepare: \(menu.tftpRoot) ready for \(menus.live.server)")
+            log("ocs-netboot prepare: \(root) ready for \(menus.live.server) (serve it with --extra-root \(medium))")
         } catch let error as ValidationError {
             throw error
         } catch {
@@ -313,7 +332,7 @@ struct LocalBoot: ParsableCommand {
         let bytes = mac.split(separator: ":").compactMap { UInt8($0, radix: 16) }
         guard bytes.count == 6 else { throw ValidationError("--mac: six hex bytes separated by colons") }
         do {
-            try NetbootTree(root: menu.tftpRoot).writeLocalBoot(menus: try menu.menus(), mac: bytes, address: try parseAddress(address, "--address"))
+            try NetbootTree(root: try menu.resolvedTFTPRoot()).writeLocalBoot(menus: try menu.menus(), mac: bytes, address: try parseAddress(address, "--address"))
         } catch let error as ValidationError {
             throw error
         } catch {

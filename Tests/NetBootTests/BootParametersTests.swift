@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import NetBoot
 
 @Suite struct BootParametersTests {
@@ -49,5 +50,35 @@ import Testing
         let overridden = try entry.parameters()
         #expect(overridden.value(of: "hostname") == "lab-pc")
         #expect(overridden.value(of: "fetch") == entry.fetchURL, "fetch always points at this server")
+    }
+}
+
+@Suite struct NetbootConfigFileTests {
+    @Test func theShippedDefaultsParse() throws {
+        let path = TestEnv.packageRoot + "/conf/netboot.conf"
+        let file = try NetbootConfigFile(parsing: try String(contentsOfFile: path, encoding: .utf8), file: path)
+        #expect(file["tftp_root"] == "/tftpboot/nbi_img" && file["timeout"] == "7" && file["serial"] == nil)
+    }
+
+    @Test func typosAndGarbageAreNamed() {
+        #expect(throws: NetbootConfigFile.Failure.unknownKey(file: "f", line: 2, key: "keyboad")) { try NetbootConfigFile(parsing: "# c\nkeyboad = us", file: "f") }
+        #expect(throws: NetbootConfigFile.Failure.malformed(file: "f", line: 1)) { try NetbootConfigFile(parsing: "timeout 7", file: "f") }
+        #expect(try! NetbootConfigFile(parsing: "extra_boot_param = console=ttyS0,115200 quiet # serial lab", file: "f")["extra_boot_param"] == "console=ttyS0,115200 quiet")
+    }
+
+    /// Clonezilla live's own GRUB menu: the `live-default` entry's linux line is found.
+    @Test func theLiveDefaultLineComesFromTheMediumMenu() {
+        let grub = """
+            menuentry "Clonezilla live (VGA 800x600)" --id live-default {
+              search --no-floppy --set -f /live/vmlinuz
+              $linux_cmd /live/vmlinuz boot=live union=overlay quiet ocs_live_run="ocs-live-general" vga=788
+              $initrd_cmd /live/initrd.img
+            }
+            menuentry "Other" --id live-toram {
+              $linux_cmd /live/vmlinuz boot=live toram
+            }
+            """
+        #expect(LiveBootEntry.liveDefaultLine(fromGrubConfig: grub) == #"$linux_cmd /live/vmlinuz boot=live union=overlay quiet ocs_live_run="ocs-live-general" vga=788"#)
+        #expect(LiveBootEntry.liveDefaultLine(fromGrubConfig: "menuentry x --id y {\n linux /k a\n}") == nil)
     }
 }

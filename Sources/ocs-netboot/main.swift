@@ -18,6 +18,21 @@ struct OCSNetboot: ParsableCommand {
 
 /// One line on standard error with a local `HH:MM:SS.mmm` time (the DHCP side logs every
 /// packet, so no formatting API on this path).
+/// Runs a subcommand's work: a usage mistake goes to ArgumentParser (with the usage text), any
+/// other failure is logged with the subcommand's name and ends the process with status 1.
+func reportingFailures(_ command: String, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ValidationError {
+        throw error
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        log("ocs-netboot \(command): \(error)")
+        throw ExitCode(1)
+    }
+}
+
 @Sendable func log(_ line: String) {
     var timestamp = timeval()
     gettimeofday(&timestamp, nil)
@@ -118,11 +133,8 @@ struct Serve: ParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         defer { try? group.syncShutdownGracefully() }
         let server = NetBootServer(settings: settings, group: group, log: log)
-        do {
+        try reportingFailures("serve") {
             try server.start()
-        } catch {
-            log("ocs-netboot serve: \(error)")
-            throw ExitCode(1)
         }
         log("ocs-netboot: ready (pid \(getpid()))")
         StopSignal.wait(seconds: seconds)
@@ -154,7 +166,7 @@ struct TFTPOnly: ParsableCommand {
     func run() throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         defer { try? group.syncShutdownGracefully() }
-        do {
+        try reportingFailures("tftp") {
             var listen: IPv4Address
             var device: String?
             if let address {
@@ -174,11 +186,6 @@ struct TFTPOnly: ParsableCommand {
             log("ocs-netboot: ready (pid \(getpid()))")
             StopSignal.wait(seconds: seconds)
             service.stop()
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            log("ocs-netboot tftp: \(error)")
-            throw ExitCode(1)
         }
     }
 }
@@ -195,7 +202,7 @@ struct Detect: ParsableCommand {
     func run() throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
-        do {
+        try reportingFailures("detect") {
             let nic = try NetworkInterface.resolve(interface)
             let detection = try DHCPProbe.run(on: nic, seconds: max(seconds, 0.5), loop: group.next(), log: log)
             let decision = detection.decision
@@ -203,9 +210,6 @@ struct Detect: ParsableCommand {
             if detection.findings.isEmpty { print("no DHCP server or proxy answered on \(nic.name)") }
             for warning in decision.warnings { print("warning: \(warning)") }
             print("auto-detect would choose \(decision.mode.rawValue): \(decision.reason)")
-        } catch {
-            log("ocs-netboot detect: \(error)")
-            throw ExitCode(1)
         }
     }
 }
@@ -302,18 +306,13 @@ struct Prepare: ParsableCommand {
     var liveMedia: String?
 
     func run() throws {
-        do {
+        try reportingFailures("prepare") {
             let menus = try menu.menus()
             guard let medium = try liveMedia ?? menu.file()?["live_media"] else { throw ValidationError("--live-media (or live_media in --config) is required") }
             let root = try menu.resolvedTFTPRoot()
             let warnings = try NetbootTree(root: root).assemble(menus: menus, liveMedia: medium)
             for warning in warnings { log("ocs-netboot prepare: warning: \(warning)") }
             log("ocs-netboot prepare: \(root) ready for \(menus.live.server) (serve it with --extra-root \(medium))")
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            log("ocs-netboot prepare: \(error)")
-            throw ExitCode(1)
         }
     }
 }
@@ -331,13 +330,8 @@ struct LocalBoot: ParsableCommand {
     func run() throws {
         let bytes = mac.split(separator: ":").compactMap { UInt8($0, radix: 16) }
         guard bytes.count == 6 else { throw ValidationError("--mac: six hex bytes separated by colons") }
-        do {
+        try reportingFailures("local-boot") {
             try NetbootTree(root: try menu.resolvedTFTPRoot()).writeLocalBoot(menus: try menu.menus(), mac: bytes, address: try parseAddress(address, "--address"))
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            log("ocs-netboot local-boot: \(error)")
-            throw ExitCode(1)
         }
     }
 }

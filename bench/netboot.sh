@@ -4,7 +4,7 @@
 # One netboot tree built by `ocs-netboot prepare` (Debian's pxelinux and GRUB, a live medium
 # holding Debian's cloud kernel and an empty initramfs). The same tree is served by dnsmasq
 # (full DHCP + TFTP, its defaults: ping check on) and by `ocs-netboot serve --mode
-# start-new-dhcpd`; qemu (TCG) boots SeaBIOS + iPXE (-> PXELINUX) and OVMF + iPXE EFI (-> GRUB)
+# start-new-dhcpd` (also with --ipv6-ra: "ours+ra"); qemu (TCG) boots SeaBIOS + iPXE (-> PXELINUX) and OVMF + iPXE EFI (-> GRUB)
 # one at a time, REPEAT times (default 1). Printed per boot: seconds from qemu start to the
 # menu config read (pxelinux.cfg/default, grub/grub.cfg) and to the kernel's "Command line:".
 # Needs root, dnsmasq, qemu-system-x86, ovmf, ipxe-qemu, pxelinux, grub-efi-amd64-bin and a
@@ -34,7 +34,7 @@ head -c 1000000 /dev/urandom > "$W/medium/live/filesystem.squashfs"
 "$OURS" prepare --tftp-root "$W/tftp" --server "$SRV" --live-media "$W/medium" --serial 0,115200 \
   --extra-boot-param 'console=ttyS0,115200 panic=-1' --timeout 1 --keyboard us 2>/dev/null
 
-start_server() {   # dnsmasq|ours -> log path in $LOG
+start_server() {   # dnsmasq|ours|ours+ra -> log path in $LOG
   LOG="$W/$1.log"; : > "$LOG"
   if [ "$1" = dnsmasq ]; then
     printf '%s\n' port=0 interface=lsnet0 bind-interfaces user=root group=root log-dhcp "log-facility=$LOG" \
@@ -45,8 +45,13 @@ start_server() {   # dnsmasq|ours -> log path in $LOG
     ip netns exec "${P}srv" dnsmasq --keep-in-foreground --conf-file="$W/dnsmasq.conf" --pid-file= </dev/null >/dev/null 2>&1 &
   else
     rm -rf "$W/state"
+    local ra=()
+    if [ "$1" = ours+ra ]; then
+      ra=(--ipv6-ra)
+      ip netns exec "${P}srv" sysctl -qw net.ipv6.conf.lsnet0.accept_dad=0 net.ipv6.conf.lsnet0.disable_ipv6=0
+    fi
     ip netns exec "${P}srv" "$OURS" serve -i lsnet0 --mode start-new-dhcpd --tftp-root "$W/tftp" --extra-root "$W/medium" \
-      --range "$NET.100-$NET.199" --state-dir "$W/state" </dev/null >"$LOG" 2>&1 &
+      --range "$NET.100-$NET.199" --state-dir "$W/state" "${ra[@]}" </dev/null >"$LOG" 2>&1 &
   fi
   SERVER_PID=$!; PIDS+=("$SERVER_PID"); sleep 1
 }
@@ -82,7 +87,7 @@ boot() {   # bios|uefi server-log -> "config_s kernel_s"
 
 printf '%-8s %-6s %12s %12s\n' server boot "config s" "kernel s"
 for _ in $(seq 1 "$REPEAT"); do
-  for server in dnsmasq ours; do
+  for server in dnsmasq ours ours+ra; do
     start_server "$server"
     for fw in bios uefi; do
       read -r c k < <(boot "$fw" "$LOG")

@@ -25,6 +25,8 @@ public final class NetBootServer: @unchecked Sendable {
         public var tftpPort: UInt16 = 69
         public var maximumWindow = 16
         public var maximumTransfers = 50
+        /// start-new-dhcpd only: router advertisements that end iPXE's 12.5 s IPv6 wait.
+        public var routerAdvertisements = false
 
         public init(mode: DHCPMode, interface: NetworkInterface, tftpRoot: String) {
             self.mode = mode
@@ -51,6 +53,7 @@ public final class NetBootServer: @unchecked Sendable {
     public private(set) var mode: DHCPMode?
     private var dhcp: DHCPService?
     private var tftp: TFTPService?
+    private var advertiser: RouterAdvertiser?
 
     public init(settings: Settings, group: EventLoopGroup, log: @escaping ServiceLog) {
         self.settings = settings
@@ -93,6 +96,19 @@ public final class NetBootServer: @unchecked Sendable {
                                    leaseFile: s.stateDirectory.map { $0 + "/dhcp-leases" }, loop: group.next(), log: log)
             try dhcp.start()
             self.dhcp = dhcp
+            if s.routerAdvertisements {
+                if chosen == .startNew {
+                    let advertiser = RouterAdvertiser(interface: s.interface.name, log: log)
+                    do {
+                        try advertiser.start()
+                        self.advertiser = advertiser
+                    } catch {
+                        log("ra: warning: \(error); iPXE clients will wait 12.5 s for IPv6")
+                    }
+                } else {
+                    log("ra: not sent in use-existing-dhcpd mode (it would announce this host on the site's LAN)")
+                }
+            }
         } catch {
             stop()
             throw error
@@ -101,6 +117,8 @@ public final class NetBootServer: @unchecked Sendable {
     }
 
     public func stop() {
+        advertiser?.stop()
+        advertiser = nil
         dhcp?.stop()
         tftp?.stop()
         dhcp = nil

@@ -53,3 +53,15 @@ import TestSupport
         #expect(DHCPMode(rawValue: "auto-detect") == .autoDetect && DHCPMode(rawValue: "bogus") == nil)
     }
 }
+
+@Suite struct RouterAdvertisementTests {
+    /// Type 134, hop limit 64, no M/O flags, router lifetime 0, no prefix: only the source
+    /// link-layer option follows the fixed part.
+    @Test func announcesNeitherRouterNorPrefix() {
+        let bytes = RouterAdvertisement(linkLayerAddress: [2, 0, 0, 0, 0, 1]).encoded()
+        #expect(bytes == [134, 0, 0, 0, 64, 0, 0, 0] + [UInt8](repeating: 0, count: 8) + [1, 1, 2, 0, 0, 0, 0, 1])
+        #expect(RouterAdvertisement().encoded().count == 16)
+        #expect(RouterAdvertisement.isSolicitation([133, 0, 0x12, 0x34, 0, 0, 0, 0]))
+        #expect(!RouterAdvertisement.isSolicitation([134, 0, 0, 0, 0, 0, 0, 0]) && !RouterAdvertisement.isSolicitation([133, 0]))
+    }
+}

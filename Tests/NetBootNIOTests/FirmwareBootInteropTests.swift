@@ -119,4 +119,27 @@ import TestSupport
         #expect(!text.contains("DHCPOFFER \(lab.net)") && !text.contains("DHCPACK \(lab.net)"), "a proxy never hands out addresses")
         #expect(text.contains(":4011") || text.contains(":68"), "4011 ACKs go back to the request's source port")
     }
+
+    /// iPXE waits 12.5 s for IPv6 autoconfiguration before it loads the boot file; with
+    /// `--ipv6-ra` the wait ends at our advertisement (docs §9).
+    @Test(.timeLimit(.minutes(4))) func routerAdvertisementsEndIPXEsIPv6Wait() throws {
+        guard let lab = Self.prepared(tag: "qr", tools: []) else { return }
+        defer { lab.down() }
+        _ = lab.lan.shell("srv", "sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.lsnet0.accept_dad=0 net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.lsnet0.disable_ipv6=0")
+        let log = try #require(lab.startServer(["serve", "-i", "lsnet0", "--mode", "start-new-dhcpd", "--tftp-root", lab.tftpRoot,
+                                                "--range", "\(lab.net).100-\(lab.net).199", "--ipv6-ra"]))
+        #expect(lab.read(log).contains("ra: router advertisements"), "\(lab.read(log))")
+        let bios = Self.guests(lab)[0]
+        let process = lab.lan.start("sw", ["qemu-system-x86_64"] + bios.arguments, log: lab.work + "/ra.qemu")
+        defer { process.terminate(); lab.lan.wait(process, seconds: 10) }
+        #expect(lab.waitFor(log, contains: "sent pxelinux.0 (", seconds: 120), "\(lab.read(log))")
+        func time(of needle: String) -> Double? {
+            guard let line = lab.read(log).split(separator: "\n").first(where: { $0.contains(needle) }) else { return nil }
+            let clock = line.prefix(12).split(separator: ":").compactMap { Double($0) }
+            return clock.count == 3 ? clock[0] * 3600 + clock[1] * 60 + clock[2] : nil
+        }
+        let ack = try #require(time(of: "DHCPACK"), "\(lab.read(log))"), nbp = try #require(time(of: "sent pxelinux.0 ("))
+        #expect(nbp - ack < 8, "the boot file came \(nbp - ack) s after the ACK: iPXE still waited for IPv6")
+        print("router advertisement: boot file \(String(format: "%.2f", nbp - ack)) s after the DHCPACK (12.5 s IPv6 wait without)")
+    }
 }

@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "DHCP", dependencies: ["NetworkAddress"]),
         .target(name: "TFTP", dependencies: ["NetworkAddress"]),
         .target(name: "NetBoot", dependencies: ["NetworkAddress"]),
+        .target(name: "Feeder"),
         .target(name: "BitTorrent", dependencies: ["ClonezillaImage", "Partclone", "Restore"]),
         .target(name: "NetworkNIO", dependencies: [
             "NetworkAddress",
@@ -79,6 +80,7 @@ let package = Package(
         .testTarget(name: "UDPCastTests", dependencies: ["UDPCast", "TestSupport"]),
         .testTarget(name: "DHCPTests", dependencies: ["DHCP", "TestSupport"]),
         .testTarget(name: "TFTPTests", dependencies: ["TFTP", "TestSupport"]),
+        .testTarget(name: "FeederTests", dependencies: ["Feeder"]),
         .testTarget(name: "NetBootTests", dependencies: ["NetBoot", "TestSupport"]),
         .testTarget(name: "NetBootNIOTests", dependencies: ["NetBootNIO", "NetBoot", "DHCP", "TFTP", "TestSupport"]),
         .testTarget(name: "BitTorrentNIOTests", dependencies: [

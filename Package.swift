@@ -32,7 +32,8 @@ let package = Package(
         .target(name: "DHCP", dependencies: ["NetworkAddress"]),
         .target(name: "TFTP", dependencies: ["NetworkAddress"]),
         .target(name: "NetBoot", dependencies: ["NetworkAddress"]),
-        .target(name: "Feeder"),
+        .systemLibrary(name: "CLZMA", path: "Sources/CLZMA", providers: [.apt(["liblzma-dev"])]),
+        .target(name: "Feeder", dependencies: ["CLZMA"]),
         .target(name: "BitTorrent", dependencies: ["ClonezillaImage", "Partclone", "Restore"]),
         .target(name: "NetworkNIO", dependencies: [
             "NetworkAddress",
@@ -80,7 +81,7 @@ let package = Package(
         .testTarget(name: "UDPCastTests", dependencies: ["UDPCast", "TestSupport"]),
         .testTarget(name: "DHCPTests", dependencies: ["DHCP", "TestSupport"]),
         .testTarget(name: "TFTPTests", dependencies: ["TFTP", "TestSupport"]),
-        .testTarget(name: "FeederTests", dependencies: ["Feeder"]),
+        .testTarget(name: "FeederTests", dependencies: ["Feeder", "TestSupport"]),
         .testTarget(name: "NetBootTests", dependencies: ["NetBoot", "TestSupport"]),
         .testTarget(name: "NetBootNIOTests", dependencies: ["NetBootNIO", "NetBoot", "DHCP", "TFTP", "TestSupport"]),
         .testTarget(name: "BitTorrentNIOTests", dependencies: [

@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "TFTP", dependencies: ["NetworkAddress"]),
         .target(name: "NetBoot", dependencies: ["NetworkAddress"]),
         .systemLibrary(name: "CLZMA", path: "Sources/CLZMA", providers: [.apt(["liblzma-dev"])]),
-        .target(name: "Feeder", dependencies: ["CLZMA"]),
+        .target(name: "Feeder", dependencies: ["CLZMA", "ClonezillaImage"]),
         .target(name: "BitTorrent", dependencies: ["ClonezillaImage", "Partclone", "Restore"]),
         .target(name: "NetworkNIO", dependencies: [
             "NetworkAddress",
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "UDPCastTests", dependencies: ["UDPCast", "TestSupport"]),
         .testTarget(name: "DHCPTests", dependencies: ["DHCP", "TestSupport"]),
         .testTarget(name: "TFTPTests", dependencies: ["TFTP", "TestSupport"]),
-        .testTarget(name: "FeederTests", dependencies: ["Feeder", "TestSupport"]),
+        .testTarget(name: "FeederTests", dependencies: ["Feeder", "ClonezillaImage", "TestSupport"]),
         .testTarget(name: "NetBootTests", dependencies: ["NetBoot", "TestSupport"]),
         .testTarget(name: "NetBootNIOTests", dependencies: ["NetBootNIO", "NetBoot", "DHCP", "TFTP", "TestSupport"]),
         .testTarget(name: "BitTorrentNIOTests", dependencies: [

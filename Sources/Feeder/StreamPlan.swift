@@ -1,0 +1,78 @@
+import ClonezillaImage
+
+/// The multicast streams of a job (contract §3.5): one per partition, strictly in order,
+/// stream k on portbase 2232 + 2k, each carrying the stored payload chunks unchanged. Which
+/// partitions: restoredisk takes the image's partitions of each destination disk (exact disk
+/// match, B14), restoreparts the destination partitions in the order given.
+public struct StreamPlan: Equatable, Sendable {
+    public struct Stream: Equatable, Sendable {
+        public var index: Int
+        public var partition: String
+        /// Absolute paths of the chunks, in the order they are concatenated.
+        public var files: [String]
+        public var portbase: UInt16 { UInt16(2232 + 2 * index) }
+    }
+
+    /// udp-sender's hold options for one stream (`--min-wait`, `--min-clients`, `--max-wait`).
+    public struct Holds: Equatable, Sendable {
+        public var minWait: Int?
+        public var minClients: Int?
+        public var maxWait: Int?
+    }
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case noTargetPartitions(image: String, device: String, available: [String])
+        case partitionNotInImage(image: String, partition: String, available: [String])
+        case pseudoImage(String)
+
+        public var description: String {
+            switch self {
+            case .noTargetPartitions(let image, let device, let available):
+                return "No target partitions were found from image \(image) for disk \(device) (the image holds \(available.joined(separator: ", "))); converting an image to another disk name is not supported yet"
+            case .partitionNotInImage(let image, let partition, let available):
+                return "partition \(partition) is not in image \(image) (it holds \(available.joined(separator: ", ")))"
+            case .pseudoImage(let image): return "\(image) is a pseudo image without payloads: feed it from its device"
+            }
+        }
+    }
+
+    /// The real client sleeps 3 s plus up to 15 s between streams; later streams wait this long.
+    public static let partPrepareTime = 30
+
+    public let streams: [Stream]
+
+    public init(image: ImageDirectory, destinations: [String], restoreDisk: Bool) throws(Failure) {
+        guard !image.isPseudoImage else { throw .pseudoImage(image.name) }
+        var partitions: [String] = []
+        if restoreDisk {
+            let wanted = destinations.contains { ["all", "all-but-usb", "1st-disk"].contains($0) }
+                ? (destinations.contains("1st-disk") ? Array(image.disks.prefix(1)) : image.disks).map(\.name)
+                : destinations
+            for device in wanted {
+                guard let disk = image.disks.first(where: { $0.name == device }) else {
+                    throw .noTargetPartitions(image: image.name, device: device, available: image.disks.map(\.name))
+                }
+                partitions += disk.partitions
+            }
+        } else {
+            for partition in destinations {
+                guard image.partitions.contains(partition) else {
+                    throw .partitionNotInImage(image: image.name, partition: partition, available: image.partitions)
+                }
+                partitions.append(partition)
+            }
+        }
+        streams = partitions.enumerated().compactMap { index, partition in
+            guard let payload = image.payloads[partition] else { return nil }
+            return Stream(index: index, partition: partition, files: payload.chunks.map { image.file($0) })
+        }
+    }
+
+    /// Stream 1 takes the operator's holds; later streams keep the client count and wait at
+    /// most `partPrepareTime` (5.3.17's table; the bounded wait also fixes B17 when only
+    /// `--clients-to-wait` was given).
+    public static func holds(stream index: Int, timeToWait: Int?, clientsToWait: Int?, maxTimeToWait: Int?) -> Holds {
+        guard index > 0 else { return Holds(minWait: timeToWait, minClients: clientsToWait, maxWait: maxTimeToWait) }
+        return Holds(minWait: timeToWait.map { _ in partPrepareTime }, minClients: clientsToWait, maxWait: partPrepareTime)
+    }
+}

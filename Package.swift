@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "NetBootNIO", dependencies: [
             "DHCP", "TFTP", "NetBoot", "NetworkNIO",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -83,7 +84,10 @@ let package = Package(
         .testTarget(name: "TFTPTests", dependencies: ["TFTP", "TestSupport"]),
         .testTarget(name: "FeederTests", dependencies: ["Feeder", "ClonezillaImage", "TestSupport"]),
         .testTarget(name: "NetBootTests", dependencies: ["NetBoot", "TestSupport"]),
-        .testTarget(name: "NetBootNIOTests", dependencies: ["NetBootNIO", "NetBoot", "DHCP", "TFTP", "TestSupport"]),
+        .testTarget(name: "NetBootNIOTests", dependencies: [
+            "NetBootNIO", "NetBoot", "DHCP", "TFTP", "TestSupport",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "BitTorrentNIOTests", dependencies: [
             "BitTorrentNIO", "BitTorrent", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -25,6 +25,9 @@ public final class NetBootServer: @unchecked Sendable {
         public var tftpPort: UInt16 = 69
         public var maximumWindow = 16
         public var maximumTransfers = 50
+        /// HTTP for the same tree (`fetch=http://<server>/Clonezilla-live-filesystem.squashfs`,
+        /// UEFI HTTP boot); nil leaves HTTP to someone else (the feeder serves its own).
+        public var httpPort: UInt16? = 80
         /// start-new-dhcpd only: router advertisements that end iPXE's 12.5 s IPv6 wait.
         public var routerAdvertisements = false
 
@@ -54,6 +57,7 @@ public final class NetBootServer: @unchecked Sendable {
     private var dhcp: DHCPService?
     private var tftp: TFTPService?
     private var advertiser: RouterAdvertiser?
+    private var http: FileHTTPServer?
 
     public init(settings: Settings, group: EventLoopGroup, log: @escaping ServiceLog) {
         self.settings = settings
@@ -89,6 +93,11 @@ public final class NetBootServer: @unchecked Sendable {
             let tftp = TFTPService(configuration: tftpConfiguration, group: group, log: log)
             try tftp.start()
             self.tftp = tftp
+            if let port = s.httpPort {
+                let http = FileHTTPServer(files: files, group: group, log: log)
+                try http.start(address: address, port: port)
+                self.http = http
+            }
             let role: DHCPService.Role = chosen == .useExisting
                 ? .proxy(ProxyDHCP(server: address, files: s.files))
                 : .addressServer(try addressServer())
@@ -119,6 +128,8 @@ public final class NetBootServer: @unchecked Sendable {
     public func stop() {
         advertiser?.stop()
         advertiser = nil
+        http?.stop()
+        http = nil
         dhcp?.stop()
         tftp?.stop()
         dhcp = nil

@@ -98,6 +98,8 @@ struct Serve: ParsableCommand {
     var maxTransfers = 50
     @Flag(name: .long, help: "proxyDHCP only on port 4011 (the site's DHCP server runs on this host and owns 67).")
     var only4011 = false
+    @Option(name: .long, help: "HTTP port for the same tree (the menus fetch the squashfs over HTTP); 0 = no HTTP.")
+    var httpPort: UInt16 = 80
     @Flag(name: .long, help: "start-new-dhcpd: send IPv6 router advertisements without prefix or router, which end iPXE's 12.5 s IPv6 wait (needs IPv6 on the interface).")
     var ipv6Ra = false
     @Option(name: .long, help: "Stop after this many seconds (tests).")
@@ -131,6 +133,7 @@ struct Serve: ParsableCommand {
         settings.maximumTransfers = max(1, maxTransfers)
         settings.dhcpPorts.bindServerPort = !only4011
         settings.routerAdvertisements = ipv6Ra
+        settings.httpPort = httpPort == 0 ? nil : httpPort
         if let stateDir { try? FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true) }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)

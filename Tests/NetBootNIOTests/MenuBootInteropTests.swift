@@ -87,10 +87,13 @@ import TestSupport
     }
 
     @Test(.timeLimit(.minutes(8))) func biosAndUEFIBootTheLiveEntryAndThenTheirLocalDisk() throws {
-        guard let (lab, medium) = try Self.lab(tag: "mb", tools: []) else { return }
+        guard let (lab, medium) = try Self.lab(tag: "mb", tools: ["curl"]) else { return }
         defer { lab.down() }
         let log = try #require(lab.startServer(["serve", "-i", "lsnet0", "--mode", "start-new-dhcpd", "--tftp-root", lab.tftpRoot,
                                                 "--extra-root", medium, "--range", "\(lab.net).100-\(lab.net).199"]))
+        // live-boot will fetch the squashfs over HTTP from the same tree (fetch= in the menus).
+        let fetched = lab.lan.shell("c1", "curl -s -o \(lab.work)/fetched.squashfs -w '%{http_code}' http://\(lab.server)/Clonezilla-live-filesystem.squashfs")
+        #expect(fetched.stdout == "200" && TestEnv.sha256(lab.work + "/fetched.squashfs") == TestEnv.sha256(medium + "/live/filesystem.squashfs"), "\(fetched)")
         let guests = Array(FirmwareBootInteropTests.guests(lab).prefix(2))   // SeaBIOS + iPXE, OVMF + iPXE EFI
         let started = Date()
         let lines = Self.commandLines(lab, guests: guests)

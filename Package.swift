@@ -47,6 +47,12 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "FeederNIO", dependencies: [
+            "Feeder", "NetBootNIO", "NetworkNIO",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "UDPCastNIO", dependencies: [
             "UDPCast", "NetworkNIO",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -82,6 +88,10 @@ let package = Package(
         .testTarget(name: "UDPCastTests", dependencies: ["UDPCast", "TestSupport"]),
         .testTarget(name: "DHCPTests", dependencies: ["DHCP", "TestSupport"]),
         .testTarget(name: "TFTPTests", dependencies: ["TFTP", "TestSupport"]),
+        .testTarget(name: "FeederNIOTests", dependencies: [
+            "FeederNIO", "Feeder", "NetBootNIO", "TestSupport",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "FeederTests", dependencies: ["Feeder", "ClonezillaImage", "TestSupport"]),
         .testTarget(name: "NetBootTests", dependencies: ["NetBoot", "TestSupport"]),
         .testTarget(name: "NetBootNIOTests", dependencies: [

@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "ocs-cast", targets: ["ocs-cast"]),
         .executable(name: "ocs-bt", targets: ["ocs-bt"]),
         .executable(name: "ocs-netboot", targets: ["ocs-netboot"]),
+        .executable(name: "ocs-live-feed-img", targets: ["ocs-live-feed-img"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,7 +49,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "FeederNIO", dependencies: [
-            "Feeder", "NetBootNIO", "NetworkNIO",
+            "Feeder", "NetBootNIO", "NetworkNIO", "UDPCastNIO", "UDPCast", "ClonezillaImage",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -75,6 +76,10 @@ let package = Package(
         .executableTarget(name: "ocs-netboot", dependencies: [
             "NetBootNIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .executableTarget(name: "ocs-live-feed-img", dependencies: [
+            "Feeder", "FeederNIO", "NetBootNIO", "NetworkNIO", "ClonezillaImage",
+            .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "ocs-restore-img", dependencies: [
             "Restore",

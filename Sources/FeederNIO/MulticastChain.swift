@@ -1,0 +1,97 @@
+import Feeder
+import Foundation
+import NetworkNIO
+import UDPCast
+import UDPCastNIO
+
+/// The udp-sender chain (contract §3.5) with our sender: one session per partition, strictly in
+/// order, stream k on portbase 2232 + 2k, its chunk files concatenated unchanged into the
+/// session through a pipe, holds per the original's table (later streams bounded, B17).
+public final class MulticastChain: @unchecked Sendable {
+    public struct Settings: Sendable {
+        public var interface: NetworkInterface
+        public var rendezvous = IPv4Address(224, 0, 0, 1)
+        public var fullDuplex = false
+        public var broadcast = false
+        public var timeToWait: Int?
+        public var clientsToWait: Int?
+        public var maxTimeToWait: Int?
+
+        public init(interface: NetworkInterface) { self.interface = interface }
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case pipe(Int32)
+        case stream(String, String)
+        public var description: String {
+            switch self {
+            case .pipe(let code): return "multicast: pipe failed: \(String(cString: strerror(code)))"
+            case .stream(let partition, let why): return "multicast: stream of \(partition): \(why)"
+            }
+        }
+    }
+
+    let settings: Settings
+    let log: @Sendable (String) -> Void
+
+    public init(settings: Settings, log: @escaping @Sendable (String) -> Void) {
+        self.settings = settings
+        self.log = log
+    }
+
+    func configuration(for stream: StreamPlan.Stream) -> SenderConfiguration {
+        var config = SenderConfiguration(ownAddress: settings.interface.address, rendezvous: settings.rendezvous)
+        config.portBase = stream.portbase
+        config.broadcastData = settings.broadcast
+        if settings.fullDuplex { config.duplex = .full }
+        let holds = StreamPlan.holds(stream: stream.index, timeToWait: settings.timeToWait, clientsToWait: settings.clientsToWait,
+                                     maxTimeToWait: settings.maxTimeToWait)
+        config.minWait = holds.minWait.map { Nanoseconds($0) * 1_000_000_000 }
+        config.maxWait = holds.maxWait.map { Nanoseconds($0) * 1_000_000_000 }
+        config.minReceivers = holds.minClients
+        return config
+    }
+
+    /// Runs every stream; blocks. Returns one report per stream.
+    public func run(_ plan: StreamPlan) throws -> [SenderDriver.Report] {
+        var reports: [SenderDriver.Report] = []
+        for stream in plan.streams {
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else { throw Failure.pipe(errno) }
+            let (readEnd, writeEnd) = (fds[0], fds[1])
+            let files = stream.files
+            let feeder = Thread {
+                defer { close(writeEnd) }
+                var buffer = [UInt8](repeating: 0, count: 1 << 20)
+                for file in files {
+                    let fd = open(file, O_RDONLY | O_CLOEXEC)
+                    guard fd >= 0 else { return }
+                    defer { close(fd) }
+                    while true {
+                        let count = read(fd, &buffer, buffer.count)
+                        if count <= 0 { break }
+                        var offset = 0
+                        while offset < count {
+                            let written = buffer.withUnsafeBytes { write(writeEnd, $0.baseAddress! + offset, count - offset) }
+                            if written <= 0 { return }   // the session ended early
+                            offset += written
+                        }
+                    }
+                }
+            }
+            feeder.start()
+            log("multicast: stream \(stream.index + 1)/\(plan.streams.count) \(stream.partition) on port \(stream.portbase)")
+            defer { close(readEnd) }
+            do {
+                let driver = try SenderDriver(configuration: configuration(for: stream), interface: settings.interface, inputFD: readEnd,
+                                              log: { [log] line in log("multicast: \(stream.partition): \(line)") })
+                let report = try driver.run()
+                reports.append(report)
+                log("multicast: \(stream.partition): \(report.bytes) bytes to \(report.participants.count) receiver(s) in \(String(format: "%.1f", report.seconds)) s")
+            } catch {
+                throw Failure.stream(stream.partition, "\(error)")
+            }
+        }
+        return reports
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `ocs-live-feed-img start` in a namespace LAN, two real `udp-receiver` clients: the job is on
+/// HTTP byte for byte, every stream equals the stored chunks, a report reaches the job log,
+/// `stop` leaves nothing behind; bad starts fail fast and start nothing.
+@Suite(.serialized) struct FeederInteropTests {
+    static let tool = TestEnv.tool("ocs-live-feed-img")
+
+    func lab(_ tag: String) -> (NetnsLAN, String)? {
+        for needed in ["udp-receiver", "curl", "tar"] where TestEnv.which(needed) == nil {
+            print("skipped: \(needed) is not installed")
+            return nil
+        }
+        guard let lan = NetnsLAN.make(clients: 2, tag: tag) else { return nil }
+        let work = TestEnv.scratch("feeder")
+        try! FileManager.default.createDirectory(atPath: work + "/root", withIntermediateDirectories: true)
+        TestEnv.copyImage(TestEnv.fixture("cz-gpt/image"), to: work + "/root/cz-gpt")
+        return (lan, work)
+    }
+
+    func feeder(_ lan: NetnsLAN, _ work: String, _ args: String) -> (status: Int32, stdout: String, stderr: String) {
+        lan.shell("srv", "\(Self.tool) -mp \(work)/root --state-dir \(work)/state --log-dir \(work)/logs \(args)")
+    }
+
+    @Test(.timeLimit(.minutes(4))) func twoRealReceiversRestoreTheStreamsAndReport() throws {
+        guard let (lan, work) = lab("fd") else { return }
+        defer { _ = feeder(lan, work, "stop"); lan.down(); TestEnv.cleanup(work) }
+        let start = feeder(lan, work, "-b -md multicast --clients-to-wait 2 --max-time-to-wait 60 -cbm local-boot-media -mcast-iface lsnet0 start cz-gpt sda")
+        #expect(start.status == 0, "\(start.stderr)")
+        let server = lan.address("srv")
+        let conf = lan.shell("c1", "curl -s http://\(server)/ocs-client-run.conf").stdout
+        #expect(conf == "pseudo_img=\"img-wo-fs.tar.xz\"\nimg_prefix=\"cz-gpt\"\nocs_sr_opt=\"--ocsroot /tmp/ -l en_US.UTF-8 --batch  --batch --max-time-to-wait 60 -scr --mcast-port 2232 multicast_restoredisk\"\nocs_restore_dev=\"sda\"\n", "\(conf)")
+        let listing = lan.shell("c2", "curl -s http://\(server)/img-wo-fs.tar.xz | tar -tJf -").stdout
+        #expect(listing.contains("sda-pt.sf") && listing.contains("sda1.ext4-ptcl-img.zst.aa"), "\(listing)")
+        // Both clients receive every stream in order, as the real client's pipeline does.
+        let receive = (0..<3).map { "udp-receiver --portbase \(2232 + 2 * $0) --nokbd --interface lsnet0 --mcast-rdv-address 224.0.0.1 --start-timeout 60 --file \(work)/HOST-s\($0) 2>/dev/null" }
+        let clients = ["c1", "c2"].map { host in
+            lan.start(host, ["/bin/bash", "-c", receive.map { $0.replacingOccurrences(of: "HOST", with: host) }.joined(separator: " && ")], log: work + "/\(host).log")
+        }
+        for client in clients { #expect(lan.wait(client, seconds: 150) == 0) }
+        for (index, partition) in ["sda1", "sda2", "sda4"].enumerated() {
+            let expected = TestEnv.shell("cat \(work)/root/cz-gpt/\(partition).*-ptcl-img.* | sha256sum | cut -d' ' -f1").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            for host in ["c1", "c2"] {
+                #expect(TestEnv.sha256(work + "/\(host)-s\(index)") == expected, "\(host) stream \(index) (\(partition))")
+            }
+        }
+        _ = lan.shell("c1", "printf '\(lan.address("c1")) de:82:5b:51:78:10 Multicast restored cz-gpt, /dev/sda1, success, 8.8 MB = 8588 Blocks, .135 mins;\\n' > /dev/tcp/\(server)/6461")
+        let jobs = work + "/logs/clonezilla-jobs.log"
+        let deadline = Date().addingTimeInterval(5)
+        while !((try? String(contentsOfFile: jobs, encoding: .utf8)) ?? "").contains("finished restoring") && Date() < deadline { usleep(50_000) }
+        #expect(((try? String(contentsOfFile: jobs, encoding: .utf8)) ?? "").contains("client \(lan.address("c1")) (de:82:5b:51:78:10) finished restoring. Stats: Multicast restored cz-gpt, /dev/sda1, success"))
+        let stop = feeder(lan, work, "stop")
+        #expect(stop.status == 0, "\(stop.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work + "/state/feeder.pid"), "the lock is gone")
+        #expect(lan.shell("srv", "pgrep -f ocs-live-feed-img").status != 0, "no feeder process is left")
+        #expect(!FileManager.default.fileExists(atPath: work + "/state/www/ocs-client-run.conf"), "the job is withdrawn (B12)")
+        let again = feeder(lan, work, "stop")
+        #expect(again.status == 0 && again.stderr.contains("OCS is not running!"))
+    }
+
+    @Test(.timeLimit(.minutes(2))) func badStartsFailFastAndStartNothing() throws {
+        guard let (lan, work) = lab("fb") else { return }
+        defer { _ = feeder(lan, work, "stop"); lan.down(); TestEnv.cleanup(work) }
+        let base = "-b -md multicast --clients-to-wait 1 -dm no-dhcpd -mcast-iface lsnet0"
+        let unknown = feeder(lan, work, "--bogus start cz-gpt sda")
+        #expect(unknown.status == 2 && unknown.stderr.contains("--bogus: invalid option"))
+        let missing = feeder(lan, work, "\(base) start no-such-image sda")
+        #expect(missing.status == 1 && missing.stderr.contains("does NOT exist"), "\(missing.stderr)")
+        let nic = feeder(lan, work, "-b -md multicast --clients-to-wait 1 -dm no-dhcpd -mcast-iface nope0 start cz-gpt sda")
+        #expect(nic.status == 1 && nic.stderr.contains("No network card"), "\(nic.stderr)")
+        let hold = feeder(lan, work, "-b -md multicast -dm no-dhcpd -mcast-iface lsnet0 start cz-gpt sda")
+        #expect(hold.status == 1 && hold.stderr.contains("No time_to_wait"))
+        let disk = feeder(lan, work, "\(base) start cz-gpt sdb")
+        #expect(disk.status == 1 && disk.stderr.contains("No target partitions"), "\(disk.stderr)")
+        // A busy port 80: the daemon cannot listen, start says why and leaves nothing running.
+        let blocker = lan.start("srv", ["/usr/bin/python3", "-c", "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('\(lan.address("srv"))', 80)); s.listen(); time.sleep(60)"], log: work + "/blocker.log")
+        usleep(500_000)
+        let busy = feeder(lan, work, "\(base) start cz-gpt sda")
+        #expect(busy.status == 1 && busy.stderr.contains("stopped while starting"), "\(busy.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work + "/state/feeder.pid"))
+        kill(blocker.processIdentifier, SIGKILL)
+        lan.wait(blocker, seconds: 5)
+        #expect(lan.shell("srv", "pgrep -f ocs-live-feed-img").status != 0)
+        // Two starts: the second refuses while the first runs.
+        #expect(feeder(lan, work, "\(base) start cz-gpt sda").status == 0)
+        let second = feeder(lan, work, "\(base) start cz-gpt sda")
+        #expect(second.status == 1 && second.stderr.contains("already running"), "\(second.stderr)")
+    }
+}

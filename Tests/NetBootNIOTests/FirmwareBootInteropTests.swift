@@ -55,24 +55,29 @@ import TestSupport
         return lab
     }
 
-    /// Boots every guest at once; returns the names of those whose boot file our server sent.
-    static func boot(_ lab: PXELab, log: String, expectIn text: (Guest) -> [String], seconds: Double = 240) -> [String: Bool] {
-        let guests = guests(lab)
+    /// Boots `guests` at once until `result` has something for each (or the time is up); the
+    /// guests are stopped on return. `result` is asked every 250 ms for the guests not done.
+    static func run(_ lab: PXELab, guests: [Guest], seconds: Double = 240, result: (Guest) -> String?) -> [String: String] {
         let processes = guests.map { lab.lan.start("sw", ["qemu-system-x86_64"] + $0.arguments, log: lab.work + "/\($0.name).qemu") }
         defer {
             for process in processes where process.isRunning { process.terminate() }
             for process in processes { lab.lan.wait(process, seconds: 10) }
         }
-        var done: [String: Bool] = [:]
+        var done: [String: String] = [:]
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline && done.count < guests.count {
-            let current = lab.read(log)
-            for guest in guests where done[guest.name] == nil && text(guest).allSatisfy({ current.contains($0) }) {
-                done[guest.name] = true
-            }
+            for guest in guests where done[guest.name] == nil { done[guest.name] = result(guest) }
             usleep(250_000)
         }
         return done
+    }
+
+    /// Boots every guest; true for those whose lines all appeared in the server's `log`.
+    static func boot(_ lab: PXELab, log: String, expectIn text: (Guest) -> [String], seconds: Double = 240) -> [String: Bool] {
+        run(lab, guests: guests(lab), seconds: seconds) { guest in
+            let current = lab.read(log)
+            return text(guest).allSatisfy({ current.contains($0) }) ? "done" : nil
+        }.mapValues { _ in true }
     }
 
     /// The TFTP lines for `file` sent to the address the guest got in `log`.

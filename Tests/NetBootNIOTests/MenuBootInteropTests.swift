@@ -36,21 +36,9 @@ import TestSupport
 
     /// The guests' kernel command lines, once every one has printed it (or the time is up).
     static func commandLines(_ lab: PXELab, guests: [FirmwareBootInteropTests.Guest], seconds: Double = 300) -> [String: String] {
-        let processes = guests.map { lab.lan.start("sw", ["qemu-system-x86_64"] + $0.arguments, log: lab.work + "/\($0.name).qemu") }
-        defer {
-            for process in processes where process.isRunning { process.terminate() }
-            for process in processes { lab.lan.wait(process, seconds: 10) }
+        FirmwareBootInteropTests.run(lab, guests: guests, seconds: seconds) { guest in
+            lab.read(lab.work + "/\(guest.name).serial").split(separator: "\n").first { $0.contains("Command line:") }.map(String.init)
         }
-        var lines: [String: String] = [:]
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline && lines.count < guests.count {
-            for guest in guests where lines[guest.name] == nil {
-                let console = lab.read(lab.work + "/\(guest.name).serial")
-                if let line = console.split(separator: "\n").first(where: { $0.contains("Command line:") }) { lines[guest.name] = String(line) }
-            }
-            usleep(500_000)
-        }
-        return lines
     }
 
     static func lab(tag: String, tools: [String]) throws -> (PXELab, String)? {

@@ -72,7 +72,7 @@ public final class TFTPService: @unchecked Sendable {
     public var activeTransfers: Int { admission.withLockedValue { $0.total } }
 
     private var pathMTU: Int {
-        configuration.interface.flatMap { try? NetworkInterface.resolve($0).mtu } ?? 1500
+        configuration.interface.flatMap(NetworkInterface.mtu(of:)) ?? 1500
     }
 
     private func request(_ bytes: [UInt8], from source: SocketAddress) {
@@ -142,17 +142,8 @@ public final class TFTPService: @unchecked Sendable {
         log("tftp: \(who): refused (\(reason))")
         guard let to = client.ipv4,
               let socket = try? DeviceSocket.make(address: configuration.address, port: 0, device: configuration.interface, options: .init()) else { return }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = to.port.bigEndian
-        address.sin_addr = to.address.inAddr
-        let bytes = TFTPPacket.error(code: code, message: message).encoded()
-        _ = bytes.withUnsafeBytes { buffer in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(socket, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+        _ = TFTPPacket.error(code: code, message: message).encoded().withUnsafeBytes {
+            DeviceSocket.send(socket, $0, to: to.address.sockaddr(port: to.port))
         }
         close(socket)
     }

@@ -34,10 +34,7 @@ final class TFTPTransferThread: @unchecked Sendable {
         self.socket = socket
         self.file = file
         self.name = name
-        self.client = sockaddr_in()
-        self.client.sin_family = sa_family_t(AF_INET)
-        self.client.sin_port = client.port.bigEndian
-        self.client.sin_addr = client.address.inAddr
+        self.client = client.address.sockaddr(port: client.port)
         who = "\(client.address):\(client.port)"
         self.log = log
         self.onEnd = onEnd
@@ -85,7 +82,7 @@ final class TFTPTransferThread: @unchecked Sendable {
             if count >= 0 {
                 if source.sin_addr.s_addr != client.sin_addr.s_addr || source.sin_port != client.sin_port {
                     // RFC 1350: a packet from a foreign TID gets ERROR 5 and changes nothing.
-                    send(TFTPPacket.error(code: .unknownTransferID, message: "Unknown transfer ID").encoded(), to: &source)
+                    send(TFTPPacket.error(code: .unknownTransferID, message: "Unknown transfer ID").encoded(), to: source)
                     continue
                 }
                 let packet: TFTPPacket?
@@ -109,8 +106,7 @@ final class TFTPTransferThread: @unchecked Sendable {
         for action in actions {
             switch action {
             case .send(let packet):
-                var to = client
-                send(packet.encoded(), to: &to)
+                send(packet.encoded(), to: client)
             case .sendData(let block, let offset, let length):
                 let read = sendBuffer.withUnsafeMutableBytes { buffer -> Int in
                     buffer[0] = 0
@@ -120,19 +116,12 @@ final class TFTPTransferThread: @unchecked Sendable {
                     return length == 0 ? 0 : pread(file.descriptor, buffer.baseAddress! + 4, length, off_t(offset))
                 }
                 guard read == length else {
-                    var to = client
-                    send(TFTPPacket.error(code: .notDefined, message: "Read error").encoded(), to: &to)
+                    send(TFTPPacket.error(code: .notDefined, message: "Read error").encoded(), to: client)
                     ended = true
                     return "\(name) could not be read at \(offset) (changed while served?)"
                 }
                 sentBytes = max(sentBytes, offset + UInt64(length))
-                _ = sendBuffer.withUnsafeBytes { buffer in
-                    withUnsafePointer(to: &client) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                            sendto(socket, buffer.baseAddress, 4 + length, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                        }
-                    }
-                }
+                _ = sendBuffer.withUnsafeBytes { DeviceSocket.send(socket, UnsafeRawBufferPointer(rebasing: $0[..<(4 + length)]), to: client) }
             case .wake(let at):
                 deadline = at
             case .finished:
@@ -146,14 +135,8 @@ final class TFTPTransferThread: @unchecked Sendable {
         return nil
     }
 
-    private func send(_ bytes: [UInt8], to address: inout sockaddr_in) {
-        _ = bytes.withUnsafeBytes { buffer in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(socket, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        }
+    private func send(_ bytes: [UInt8], to address: sockaddr_in) {
+        _ = bytes.withUnsafeBytes { DeviceSocket.send(socket, $0, to: address) }
     }
 
     private func finish(failure: String?, seconds: Double) {

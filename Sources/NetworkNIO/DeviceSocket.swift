@@ -53,10 +53,7 @@ public enum DeviceSocket {
             var name = Array(device.utf8CString)
             if setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, &name, socklen_t(name.count)) != 0 { throw fail("SO_BINDTODEVICE") }
         }
-        var sa = sockaddr_in()
-        sa.sin_family = sa_family_t(AF_INET)
-        sa.sin_port = port.bigEndian
-        sa.sin_addr = address.inAddr
+        var sa = address.sockaddr(port: port)
         let bound = withUnsafePointer(to: &sa) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -74,6 +71,17 @@ public enum DeviceSocket {
             .channelOption(ChannelOptions.maxMessagesPerRead, value: messagesPerRead)
             .channelInitializer { channel in channel.pipeline.addHandler(handler()) }
             .withBoundSocket(fd)
+    }
+
+    /// One datagram from a socket used without NIO; the count sent, or -1.
+    @discardableResult
+    public static func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, to address: sockaddr_in) -> Int {
+        var address = address
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
     }
 
     /// The local port of a bound channel.

@@ -67,7 +67,10 @@ public struct NetworkInterface: Sendable {
     }
 
     /// The interface's MTU now (read per use: it can change while a service runs).
-    public var mtu: Int? {
+    public var mtu: Int? { Self.mtu(of: name) }
+
+    /// The MTU of the interface called `name`, without enumerating every interface.
+    public static func mtu(of name: String) -> Int? {
         guard let text = try? String(contentsOfFile: "/sys/class/net/\(name)/mtu", encoding: .utf8) else { return nil }
         return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -81,12 +84,17 @@ extension IPv4Address {
 
     public var inAddr: in_addr { in_addr(s_addr: value.bigEndian) }
 
-    public func socketAddress(port: UInt16) -> SocketAddress {
+    /// The C socket address, for sockets used without NIO.
+    public func sockaddr(port: UInt16) -> sockaddr_in {
         var sa = sockaddr_in()
         sa.sin_family = sa_family_t(AF_INET)
         sa.sin_port = port.bigEndian
         sa.sin_addr = inAddr
-        return SocketAddress(sa, host: description)
+        return sa
+    }
+
+    public func socketAddress(port: UInt16) -> SocketAddress {
+        SocketAddress(sockaddr(port: port), host: description)
     }
 }
 

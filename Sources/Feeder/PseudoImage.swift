@@ -7,9 +7,11 @@ import Foundation
 public enum PseudoImage {
     public struct Member: Equatable, Sendable {
         public var name: String
-        /// The file whose bytes are shipped; nil for a placeholder or a directory.
+        /// The file whose bytes are shipped; nil for a placeholder, a directory or `data`.
         public var source: String?
         public var isDirectory = false
+        /// Bytes made here (a metadata file converted to another disk name).
+        public var data: [UInt8]?
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -34,8 +36,9 @@ public enum PseudoImage {
         return (volume.count == 3 && volume.allSatisfy(\.isNumber)) || (volume.count == 2 && volume.allSatisfy(\.isLowercase))
     }
 
-    /// The members for `image` (a directory) named `name`, with torrents from `torrentDirectory`.
-    public static func members(image: String, name: String, torrentDirectory: String? = nil) throws -> [Member] {
+    /// The members for `image` (a directory) named `name`, with torrents from `torrentDirectory`,
+    /// names and metadata converted by `rename` (contract §5.6).
+    public static func members(image: String, name: String, torrentDirectory: String? = nil, rename: DiskRename = DiskRename(pairs: [])) throws -> [Member] {
         let fm = FileManager.default
         guard fm.fileExists(atPath: image + "/disk") || fm.fileExists(atPath: image + "/parts") else { throw Failure.notAnImage(image) }
         guard let names = try? fm.contentsOfDirectory(atPath: image) else { throw Failure.unreadable(image) }
@@ -43,14 +46,23 @@ public enum PseudoImage {
         for entry in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !entry.hasPrefix(".") {
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: image + "/" + entry, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-            members.append(Member(name: entry, source: isPayload(entry) ? nil : image + "/" + entry))
+            let path = image + "/" + entry
+            if isPayload(entry) {
+                members.append(Member(name: rename.name(entry)))
+            } else if rename.edits(entry), let text = try? String(contentsOfFile: path, encoding: .utf8), let converted = rename.content(of: entry, text: text) {
+                members.append(Member(name: rename.name(entry), data: Array(converted.utf8)))
+            } else {
+                members.append(Member(name: rename.name(entry), source: path))
+            }
         }
+        if let note = rename.note { members.append(Member(name: "device_name_converted.info", data: Array(note.utf8))) }
+        members.sort { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
         if let torrentDirectory, let torrents = try? fm.contentsOfDirectory(atPath: torrentDirectory) {
             let files = torrents.filter { $0.hasSuffix(".torrent") }.sorted()
             if !files.isEmpty {
                 members.append(Member(name: "btzone", isDirectory: true))
                 members.append(Member(name: "btzone/\(name)", isDirectory: true))
-                members += files.map { Member(name: "btzone/\(name)/\($0)", source: torrentDirectory + "/" + $0) }
+                members += files.map { Member(name: "btzone/\(name)/" + rename.name($0), source: torrentDirectory + "/" + $0) }
             }
         }
         return members
@@ -63,13 +75,16 @@ public enum PseudoImage {
         do {
             let xz = try XZWriter(path: temporary)
             for member in members {
-                var size: UInt64 = 0
+                var size = UInt64(member.data?.count ?? 0)
                 if let source = member.source {
                     size = ((try? FileManager.default.attributesOfItem(atPath: source))?[.size] as? NSNumber)?.uint64Value ?? 0
                 }
                 try xz.write(try TarArchive.header(name: member.name, size: size, directory: member.isDirectory, mtime: mtime,
                                                    mode: member.isDirectory ? 0o755 : 0o644))
-                if let source = member.source {
+                if let data = member.data {
+                    try xz.write(data)
+                    try xz.write(TarArchive.padding(after: size))
+                } else if let source = member.source {
                     guard let handle = FileHandle(forReadingAtPath: source) else { throw Failure.unreadable(source) }
                     var written: UInt64 = 0
                     while written < size, let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {

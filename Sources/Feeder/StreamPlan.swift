@@ -7,7 +7,9 @@ import ClonezillaImage
 public struct StreamPlan: Equatable, Sendable {
     public struct Stream: Equatable, Sendable {
         public var index: Int
+        /// The image's partition name, and the name the clients know it by (contract §5.6).
         public var partition: String
+        public var target: String
         /// Absolute paths of the chunks, in the order they are concatenated.
         public var files: [String]
         public var portbase: UInt16 { UInt16(2232 + 2 * index) }
@@ -24,14 +26,16 @@ public struct StreamPlan: Equatable, Sendable {
         case noTargetPartitions(image: String, device: String, available: [String])
         case partitionNotInImage(image: String, partition: String, available: [String])
         case pseudoImage(String)
+        case rename(DiskRename.Failure)
 
         public var description: String {
             switch self {
             case .noTargetPartitions(let image, let device, let available):
-                return "No target partitions were found from image \(image) for disk \(device) (the image holds \(available.joined(separator: ", "))); converting an image to another disk name is not supported yet"
+                return "No target partitions were found from image \(image) for disk \(device) (the image holds \(available.joined(separator: ", ")))"
             case .partitionNotInImage(let image, let partition, let available):
                 return "partition \(partition) is not in image \(image) (it holds \(available.joined(separator: ", ")))"
             case .pseudoImage(let image): return "\(image) is a pseudo image without payloads: feed it from its device"
+            case .rename(let failure): return failure.description
             }
         }
     }
@@ -40,14 +44,19 @@ public struct StreamPlan: Equatable, Sendable {
     public static let partPrepareTime = 30
 
     public let streams: [Stream]
+    /// How the image's disk names become the clients' (empty when they are the same).
+    public let rename: DiskRename
 
     public init(image: ImageDirectory, destinations: [String], restoreDisk: Bool) throws(Failure) {
         guard !image.isPseudoImage else { throw .pseudoImage(image.name) }
         var partitions: [String] = []
         if restoreDisk {
+            do { rename = try DiskRename(imageName: image.name, imageDisks: image.disks.map(\.name), destinations: destinations) } catch {
+                throw .rename(error)
+            }
             let wanted = destinations.contains { ["all", "all-but-usb", "1st-disk"].contains($0) }
                 ? (destinations.contains("1st-disk") ? Array(image.disks.prefix(1)) : image.disks).map(\.name)
-                : destinations
+                : rename.isIdentity ? destinations : image.disks.map(\.name)
             for device in wanted {
                 guard let disk = image.disks.first(where: { $0.name == device }) else {
                     throw .noTargetPartitions(image: image.name, device: device, available: image.disks.map(\.name))
@@ -55,6 +64,7 @@ public struct StreamPlan: Equatable, Sendable {
                 partitions += disk.partitions
             }
         } else {
+            rename = DiskRename(pairs: [])
             for partition in destinations {
                 guard image.partitions.contains(partition) else {
                     throw .partitionNotInImage(image: image.name, partition: partition, available: image.partitions)
@@ -62,9 +72,10 @@ public struct StreamPlan: Equatable, Sendable {
                 partitions.append(partition)
             }
         }
+        let rename = rename
         streams = partitions.enumerated().compactMap { index, partition in
             guard let payload = image.payloads[partition] else { return nil }
-            return Stream(index: index, partition: partition, files: payload.chunks.map { image.file($0) })
+            return Stream(index: index, partition: partition, target: rename.partition(partition), files: payload.chunks.map { image.file($0) })
         }
     }
 

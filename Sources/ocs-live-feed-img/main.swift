@@ -144,7 +144,7 @@ func shutdown() {
 }
 do {
     log("ocs-live-feed-img: feeding \(imageName) (\(plan.streams.map(\.partition).joined(separator: ", "))) to \(invocation.destinations.joined(separator: " ")) by \(job.transport.rawValue) on \(interface.name) (\(interface.address))")
-    let members = try PseudoImage.members(image: imagePath, name: imageName, torrentDirectory: paths.imageRoot + "/btzone/" + imageName)
+    let members = try PseudoImage.members(image: imagePath, name: imageName, torrentDirectory: paths.imageRoot + "/btzone/" + imageName, rename: plan.rename)
     try PseudoImage.write(members, to: paths.www + "/" + ClientRunConf.pseudoImage)
     if let conf = job.conf { try conf.rendered().write(toFile: paths.www + "/ocs-client-run.conf", atomically: true, encoding: .utf8) }
     let server = FileHTTPServer(files: try ConfinedFiles(root: paths.www), group: group, log: log)

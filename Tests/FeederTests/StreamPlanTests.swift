@@ -18,8 +18,8 @@ import ClonezillaImage
         let plan = try StreamPlan(image: image, destinations: ["sda4", "sda1"], restoreDisk: false)
         #expect(plan.streams.map(\.partition) == ["sda4", "sda1"] && plan.streams.map(\.index) == [0, 1])
         #expect(throws: StreamPlan.Failure.self) { try StreamPlan(image: image, destinations: ["sda3"], restoreDisk: false) }
-        #expect(throws: StreamPlan.Failure.noTargetPartitions(image: "image", device: "sdb", available: ["sda"])) {
-            try StreamPlan(image: image, destinations: ["sdb"], restoreDisk: true)
+        #expect(throws: StreamPlan.Failure.rename(.ambiguous(image: "image", imageDisks: ["sda"], destinations: ["sdb", "sdc"]))) {
+            try StreamPlan(image: image, destinations: ["sdb", "sdc"], restoreDisk: true)
         }
     }
 

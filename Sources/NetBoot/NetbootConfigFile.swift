@@ -7,27 +7,29 @@ public struct NetbootConfigFile: Equatable, Sendable {
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case malformed(file: String, line: Int)
-        case unknownKey(file: String, line: Int, key: String)
+        case unknownKey(file: String, line: Int, key: String, known: [String])
 
         public var description: String {
             switch self {
             case .malformed(let file, let line): return "\(file):\(line): expected \"key = value\""
-            case .unknownKey(let file, let line, let key):
-                return "\(file):\(line): unknown key \"\(key)\" (known: \(NetbootConfigFile.keys.sorted().joined(separator: ", ")))"
+            case .unknownKey(let file, let line, let key, let known):
+                return "\(file):\(line): unknown key \"\(key)\" (known: \(known.joined(separator: ", ")))"
             }
         }
     }
 
     public private(set) var values: [String: String] = [:]
 
-    public init(parsing text: String, file: String) throws(Failure) {
+    /// `extraKeys`: a file that also carries another program's settings (the feeder's conf).
+    public init(parsing text: String, file: String, extraKeys: Set<String> = []) throws(Failure) {
+        let known = Self.keys.union(extraKeys)
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             guard !line.allSatisfy(\.isWhitespace) else { continue }
             let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { throw .malformed(file: file, line: index + 1) }
             let key = Self.trim(parts[0]), value = Self.trim(parts[1])
-            guard Self.keys.contains(key) else { throw .unknownKey(file: file, line: index + 1, key: key) }
+            guard known.contains(key) else { throw .unknownKey(file: file, line: index + 1, key: key, known: known.sorted()) }
             if !value.isEmpty { values[key] = value }
         }
     }

@@ -222,17 +222,6 @@ struct Detect: ParsableCommand {
 
 /// Where the editable menu templates are: `--templates`, `$LITESERVER_TEMPLATES`, the install
 /// location, or the source tree this binary was built in.
-func templatesDirectory(_ explicit: String?) -> String {
-    if let explicit { return explicit }
-    if let env = ProcessInfo.processInfo.environment["LITESERVER_TEMPLATES"] { return env }
-    let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-    for candidate in [exe.appendingPathComponent("../share/liteserver/pxe-templates"), exe.appendingPathComponent("../../../pxe-templates"),
-                      URL(fileURLWithPath: "/usr/share/liteserver/pxe-templates")] where FileManager.default.fileExists(atPath: candidate.path + "/grub.cfg") {
-        return candidate.standardizedFileURL.path
-    }
-    return "/usr/share/liteserver/pxe-templates"
-}
-
 /// The options that shape the menus, shared by `prepare` and `local-boot`. Each is taken from
 /// the command line, else from `--config` (conf/netboot.conf), else the built-in default.
 struct MenuOptions: ParsableArguments {
@@ -261,44 +250,29 @@ struct MenuOptions: ParsableArguments {
     @Option(name: .long, help: "Image name shown in the menu label.")
     var image: String?
 
-    func file() throws -> NetbootConfigFile? {
-        guard let config else { return nil }
-        do {
-            return try NetbootConfigFile(parsing: try String(contentsOfFile: config, encoding: .utf8), file: config)
-        } catch let error as NetbootConfigFile.Failure {
-            throw ValidationError(error.description)
-        } catch {
-            throw ValidationError("--config \(config): \(error.localizedDescription)")
+    func settings() throws -> MenuSettings {
+        var settings = MenuSettings()
+        if let config {
+            do { settings = MenuSettings(file: try MenuSettings.load(config)) } catch { throw ValidationError(error.description) }
         }
+        settings.tftpRoot = tftpRoot ?? settings.tftpRoot
+        settings.templates = templates ?? settings.templates
+        settings.purpose = purpose ?? settings.purpose
+        settings.keyboard = keyboard ?? settings.keyboard
+        settings.language = language ?? settings.language
+        settings.extraBootParameters += extraBootParam
+        settings.serial = serial ?? settings.serial
+        settings.timeout = timeout.map(String.init) ?? settings.timeout
+        settings.imageName = image
+        return settings
     }
 
-    func resolvedTFTPRoot() throws -> String { try tftpRoot ?? file()?["tftp_root"] ?? "/tftpboot/nbi_img" }
+    func resolvedTFTPRoot() throws -> String { try settings().tftpRoot }
 
     func menus() throws -> NetbootMenus {
-        let file = try file()
         let address: IPv4Address
         if let server { address = try parseAddress(server, "--server") } else { address = try NetworkInterface.resolve(interface).address }
-        var live = LiveBootEntry(server: address)
-        let purposeName = purpose ?? file?["purpose"] ?? "massive-deployment"
-        guard let purpose = LiveBootEntry.Purpose(rawValue: purposeName) else { throw ValidationError("purpose \"\(purposeName)\": massive-deployment or interactive-client") }
-        live.purpose = purpose
-        live.keyboardLayout = keyboard ?? file?["keyboard"] ?? "NONE"
-        live.language = language ?? file?["language"] ?? "en_US.UTF-8"
-        for words in (file?["extra_boot_param"].map { [$0] } ?? []) + extraBootParam {
-            do { live.extra.append(contentsOf: try BootParameters(parsing: words).validated()) } catch { throw ValidationError("\(error)") }
-        }
-        let templates: NetbootMenus.Templates
-        do { templates = try .load(directory: templatesDirectory(self.templates ?? file?["templates"])) } catch { throw ValidationError("\(error)") }
-        var menus = NetbootMenus(live: live, templates: templates)
-        if let serial = serial ?? file?["serial"] {
-            let parts = serial.split(separator: ",").compactMap { Int($0) }
-            guard parts.count == 2 else { throw ValidationError("serial \"\(serial)\": PORT,BAUD such as 0,115200") }
-            menus.serial = (parts[0], parts[1])
-        }
-        if let text = file?["timeout"], Int(text) == nil { throw ValidationError("timeout \"\(text)\" is not a number of seconds") }
-        menus.timeoutSeconds = max(0, timeout ?? file?["timeout"].flatMap { Int($0) } ?? 7)
-        menus.imageName = image
-        return menus
+        do { return try settings().menus(server: address) } catch let error as MenuSettings.Failure { throw ValidationError(error.description) }
     }
 }
 
@@ -314,7 +288,7 @@ struct Prepare: ParsableCommand {
     func run() throws {
         try reportingFailures("prepare") {
             let menus = try menu.menus()
-            guard let medium = try liveMedia ?? menu.file()?["live_media"] else { throw ValidationError("--live-media (or live_media in --config) is required") }
+            guard let medium = try liveMedia ?? menu.settings().liveMedia else { throw ValidationError("--live-media (or live_media in --config) is required") }
             let root = try menu.resolvedTFTPRoot()
             let warnings = try NetbootTree(root: root).assemble(menus: menus, liveMedia: medium)
             for warning in warnings { log("ocs-netboot prepare: warning: \(warning)") }

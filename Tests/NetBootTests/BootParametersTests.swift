@@ -61,7 +61,8 @@ import TestSupport
     }
 
     @Test func typosAndGarbageAreNamed() {
-        #expect(throws: NetbootConfigFile.Failure.unknownKey(file: "f", line: 2, key: "keyboad")) { try NetbootConfigFile(parsing: "# c\nkeyboad = us", file: "f") }
+        #expect(throws: NetbootConfigFile.Failure.unknownKey(file: "f", line: 2, key: "keyboad", known: NetbootConfigFile.keys.sorted())) { try NetbootConfigFile(parsing: "# c\nkeyboad = us", file: "f") }
+        #expect((try? NetbootConfigFile(parsing: "image_root = /x", file: "f", extraKeys: ["image_root"]))?["image_root"] == "/x")
         #expect(throws: NetbootConfigFile.Failure.malformed(file: "f", line: 1)) { try NetbootConfigFile(parsing: "timeout 7", file: "f") }
         #expect(try! NetbootConfigFile(parsing: "extra_boot_param = console=ttyS0,115200 quiet # serial lab", file: "f")["extra_boot_param"] == "console=ttyS0,115200 quiet")
     }

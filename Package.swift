@@ -78,7 +78,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "ocs-live-feed-img", dependencies: [
-            "Feeder", "FeederNIO", "NetBootNIO", "NetworkNIO", "ClonezillaImage",
+            "Feeder", "FeederNIO", "NetBootNIO", "NetBoot", "NetworkNIO", "ClonezillaImage", "Restore", "BitTorrentNIO", "BitTorrent", "DHCP",
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "ocs-restore-img", dependencies: [

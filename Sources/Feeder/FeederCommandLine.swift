@@ -43,6 +43,10 @@ public struct FeederInvocation: Equatable, Sendable {
     public var stateDirectory: String?
     public var logDirectory: String?
     public var configFile: String?
+    /// The netboot tree (per-client local-boot files, and TFTP in the netboot DHCP modes).
+    public var tftpRoot: String?
+    /// The Clonezilla live medium the netboot clients boot (kernel, initrd, squashfs).
+    public var liveMedia: String?
     public var clientGeneration = ClientGeneration.clonezilla5317
     /// Tokens for the client's `ocs-sr`, in command-line order (contract §2.4).
     public var forwarded: [String] = []
@@ -166,6 +170,8 @@ public enum FeederCommandLine {
             case "--state-dir": settings.stateDirectory = try value(word)
             case "--log-dir": settings.logDirectory = try value(word)
             case "--config": settings.configFile = try value(word)
+            case "--tftp-root": settings.tftpRoot = try value(word)
+            case "--live-media": settings.liveMedia = try value(word)
             case "--client-generation": settings.clientGeneration = try choice(word, FeederInvocation.ClientGeneration.self)
             case "-l", "--language":
                 throw .rejected(option: word, why: "the clients' language is fixed by the job (ocs_sr_opt carries -l en_US.UTF-8)")

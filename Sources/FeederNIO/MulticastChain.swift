@@ -1,5 +1,6 @@
 import Feeder
 import Foundation
+import NIOConcurrencyHelpers
 import NetworkNIO
 import UDPCast
 import UDPCastNIO
@@ -33,10 +34,31 @@ public final class MulticastChain: @unchecked Sendable {
 
     let settings: Settings
     let log: @Sendable (String) -> Void
+    /// Told when stream k ends (its report, or why it failed).
+    let ended: @Sendable (Int, Result<SenderDriver.Report, Failure>) -> Void
+    private let lock = NIOLock()
+    private var current: (index: Int, driver: SenderDriver)?
 
-    public init(settings: Settings, log: @escaping @Sendable (String) -> Void) {
+    public init(settings: Settings, log: @escaping @Sendable (String) -> Void,
+                ended: @escaping @Sendable (Int, Result<SenderDriver.Report, Failure>) -> Void = { _, _ in }) {
         self.settings = settings
         self.log = log
+        self.ended = ended
+    }
+
+    /// The running stream's index and state, for the status page.
+    public func snapshot() -> (index: Int, state: SenderDriver.Snapshot)? {
+        guard let current = lock.withLock({ current }), let state = current.driver.snapshot() else { return nil }
+        return (current.index, state)
+    }
+
+    /// `start-now`: the stream waiting for receivers starts with those it has (udp-sender's
+    /// keypress). Returns the stream released, nil when none was waiting.
+    public func startNow() -> Int? {
+        guard let (index, state) = snapshot(), state.phase == .rendezvous, !state.receivers.isEmpty,
+              let driver = lock.withLock({ current?.driver }) else { return nil }
+        driver.keyPressed()
+        return index
     }
 
     func configuration(for stream: StreamPlan.Stream) -> SenderConfiguration {
@@ -85,11 +107,16 @@ public final class MulticastChain: @unchecked Sendable {
             do {
                 let driver = try SenderDriver(configuration: configuration(for: stream), interface: settings.interface, inputFD: readEnd,
                                               log: { [log] line in log("multicast: \(stream.partition): \(line)") })
+                lock.withLock { current = (stream.index, driver) }
+                defer { lock.withLock { current = nil } }
                 let report = try driver.run()
                 reports.append(report)
                 log("multicast: \(stream.partition): \(report.bytes) bytes to \(report.participants.count) receiver(s) in \(String(format: "%.1f", report.seconds)) s")
+                ended(stream.index, .success(report))
             } catch {
-                throw Failure.stream(stream.partition, "\(error)")
+                let failure = Failure.stream(stream.partition, "\(error)")
+                ended(stream.index, .failure(failure))
+                throw failure
             }
         }
         return reports

@@ -11,7 +11,27 @@ import TFTP
 /// confined exactly as TFTP confines them (no `..`, no control characters, symlinks only into
 /// the roots). Anything not there is 404: a withdrawn job is simply absent.
 public final class FileHTTPServer: @unchecked Sendable {
+    /// A response made by the owner (the feeder's status page and controls) instead of a file.
+    public struct Page: Sendable {
+        public var status: Int
+        public var contentType: String
+        public var body: [UInt8]
+        public init(status: Int = 200, contentType: String, body: [UInt8]) {
+            self.status = status
+            self.contentType = contentType
+            self.body = body
+        }
+    }
+
+    /// Asked first for every request (method, path without the query, peer address); nil
+    /// falls through to the files.
+    public typealias Pages = @Sendable (_ method: String, _ path: String, _ peer: String) -> Page?
+    /// Told about every file served (peer address, path, status code), for the status page.
+    public typealias Served = @Sendable (_ peer: String, _ path: String, _ status: Int) -> Void
+
     public let files: ConfinedFiles
+    public var pages: Pages?
+    public var served: Served?
     private let group: EventLoopGroup
     private let log: ServiceLog
     private var channel: Channel?
@@ -47,13 +67,15 @@ public final class FileHTTPServer: @unchecked Sendable {
     enum Answer {
         case file(ConfinedFiles.OpenFile, range: ClosedRange<UInt64>?)
         case status(HTTPResponseStatus, String)
+        case page(Page)
     }
 
     /// What a request gets; pure apart from opening the file.
-    func answer(method: HTTPMethod, uri: String, rangeHeader: String?) -> Answer {
-        guard method == .GET || method == .HEAD else { return .status(.methodNotAllowed, "only GET and HEAD") }
+    func answer(method: HTTPMethod, uri: String, rangeHeader: String?, peer: String = "") -> Answer {
         let path = Self.percentDecoded(String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]))
         guard let path else { return .status(.badRequest, "bad percent-encoding") }
+        if let page = pages?(method.rawValue, path, peer) { return .page(page) }
+        guard method == .GET || method == .HEAD else { return .status(.methodNotAllowed, "only GET and HEAD") }
         let relative: String
         switch TFTPRequestPath.normalise(path, rootPath: "") {
         case .success(let name): relative = name
@@ -132,7 +154,15 @@ private final class FileHTTPHandler: ChannelInboundHandler, @unchecked Sendable 
         headers.add(name: "Server", value: "LiteServer")
         headers.add(name: "Accept-Ranges", value: "bytes")
         let keepAlive = request.isKeepAlive
-        switch server.answer(method: request.method, uri: request.uri, rangeHeader: request.headers.first(name: "Range")) {
+        switch server.answer(method: request.method, uri: request.uri, rangeHeader: request.headers.first(name: "Range"), peer: peer) {
+        case .page(let page):
+            headers.add(name: "Content-Type", value: page.contentType)
+            headers.add(name: "Content-Length", value: String(page.body.count))
+            headers.add(name: "Cache-Control", value: "no-store")
+            let status = HTTPResponseStatus(statusCode: page.status)
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
+            if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: page.body)))), promise: nil) }
+            finish(context, keepAlive: keepAlive)
         case .status(let status, let text):
             let body = Array((text + "\n").utf8)
             headers.add(name: "Content-Type", value: "text/plain")
@@ -159,6 +189,7 @@ private final class FileHTTPHandler: ChannelInboundHandler, @unchecked Sendable 
                 if !keepAlive { context.close(promise: nil) }
             }
             server.logRequest("http: \(peer) \(request.method) \(request.uri) -> \(status.code) \(length) bytes")
+            server.served?(peer, request.uri, Int(status.code))
         }
     }
 

@@ -93,6 +93,18 @@ public final class SenderDriver: CastSession {
         return try awaitResult(result.futureResult, beforeStopping: { input.stop() })
     }
 
+    /// What a status page shows of a running session.
+    public struct Snapshot: Sendable {
+        public var phase: SenderStateMachine.Phase
+        public var receivers: [Endpoint]
+        public var bytes: UInt64
+    }
+
+    /// Taken on the session's loop; nil once the session is over.
+    public func snapshot() -> Snapshot? {
+        try? loop.submit { [self] in Snapshot(phase: machine.phase, receivers: participantsSeen, bytes: machine.bytesAcknowledged) }.wait()
+    }
+
     public func keyPressed() {
         loop.execute { self.apply(self.machine.keyPressed(now: MonotonicClock.now())) }
     }

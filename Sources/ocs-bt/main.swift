@@ -71,40 +71,16 @@ struct Seed: ParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         let loop = group.next()
-        var servers: [SeedServer] = []
-        var trackers: [TrackerServer] = []
-        var nextTrackerPort = trackerPort
-        for (k, (device, cache)) in caches.enumerated() {
-            var tracker: TrackerServer?
-            var torrent: Metainfo?
-            for _ in 0..<50 {
-                let url = "http://\(address):\(nextTrackerPort)/announce"
-                let candidate = ClonezillaLayout.torrent(device: device, extents: cache.extents, pieces: cache.pieces,
-                                                         announce: url, creationDate: Int64(Date().timeIntervalSince1970))
-                let server = TrackerServer(infoHashes: [candidate.infoHash], interval: interval, on: loop)
-                do {
-                    try server.start(address: address, port: nextTrackerPort).wait()
-                    tracker = server
-                    torrent = candidate
-                    nextTrackerPort += 2
-                    break
-                } catch {
-                    nextTrackerPort += 2
-                }
-            }
-            guard let tracker, let torrent else { throw ValidationError("no free tracker port from \(trackerPort)") }
-            trackers.append(tracker)
-            var peerID = Array("-LS0100-".utf8)
-            peerID += (0..<12).map { _ in UInt8.random(in: 48...57) }
-            let seed = try SeedServer(metainfo: torrent, cachePath: cache.dataPath, extents: cache.extents, peerID: peerID,
-                                      listenPort: UInt16(port + k), on: loop, slots: slots, superSeeding: !normalSeeding, log: log)
-            try seed.start(address: address, port: port + k).wait()
-            servers.append(seed)
-            try writeTorrent(torrent, to: "\(torrentDirectory)/\(device).torrent")
-            try tracker.pinSeed(infoHash: torrent.infoHash, address: address, port: UInt16(port + k), peerID: peerID).wait()
-            log("\(device): seeding \(torrent.totalLength) bytes in \(torrent.pieces.count) pieces on \(address):\(port + k), "
-                + "tracker \(torrent.announce ?? ""), info-hash \(torrent.infoHashHex)")
-        }
+        var settings = ImageSeeder.Settings(address: address)
+        settings.peerPort = port
+        settings.trackerPort = trackerPort
+        settings.slots = slots
+        settings.announceInterval = interval
+        settings.superSeeding = !normalSeeding
+        let seeder = ImageSeeder(settings: settings, on: loop, log: log)
+        let torrents = try seeder.start(caches.map { ImageSeeder.Partition(name: $0.device, cache: $0.cache) })
+        for (device, torrent) in zip(caches.map(\.device), torrents) { try writeTorrent(torrent, to: "\(torrentDirectory)/\(device).torrent") }
+        let servers = seeder.seeds
         var discovery: LSDService?
         if lsd {
             let torrents = servers.enumerated().map { LSDAnnouncer.Torrent(infoHash: $1.metainfo.infoHash, port: UInt16(port + $0)) }
@@ -117,9 +93,8 @@ struct Seed: ParsableCommand {
         try? discovery?.stop().wait()
         for (device, seed) in zip(caches.map(\.device), servers) {
             log("\(device): uploaded \(seed.uploadedBytes) bytes (\(String(format: "%.2f", Double(seed.uploadedBytes) / Double(max(seed.metainfo.totalLength, 1))))x the payload)")
-            try? seed.stop().wait()
         }
-        for tracker in trackers { try? tracker.stop().wait() }
+        seeder.stop()
     }
 
 }

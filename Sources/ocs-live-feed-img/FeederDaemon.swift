@@ -71,7 +71,11 @@ final class FeederDaemon: @unchecked Sendable {
         log("ocs-live-feed-img: feeding \(image.name) (\(plan.streams.map { $0.partition == $0.target ? $0.partition : "\($0.partition) as \($0.target)" }.joined(separator: ", "))) "
             + "by \(job.transport.rawValue) on \(interface.name) (\(interface.address)), DHCP mode \(job.dhcpMode)")
         do {
-            menus = try configuration.menu.menus(server: interface.address)
+            do { menus = try configuration.menu.menus(server: interface.address) } catch {
+                // The menus matter only with a netboot tree: no local-boot files without them.
+                if job.dhcpMode != "no-dhcpd" { throw error }
+                if treeExists { log("netboot: warning: \(error); no local-boot files will be written") }
+            }
             var torrentDirectory = configuration.imageRoot + "/btzone/" + image.name
             if job.transport == .bittorrent {
                 torrentDirectory = configuration.state + "/btzone/" + image.name

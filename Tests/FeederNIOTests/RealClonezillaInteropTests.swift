@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Our feeder (multicast, `-cbm local-boot-media`) and three clients at once: the REAL
+/// Clonezilla client (`ocs-live-get-img -b -icol` from Debian's clonezilla, in its own pid+mount
+/// namespace) restoring a loop device, and two real `udp-receiver | decompressor | partclone -r`
+/// pipelines. The shared GPT fixture was saved from `sda`; the client's disk is a loop device,
+/// so the feeder publishes the image converted to that name (contract §5.6).
+@Suite(.serialized) struct RealClonezillaInteropTests {
+    static let feeder = TestEnv.tool("ocs-live-feed-img")
+    static let isolated = TestEnv.packageRoot + "/scripts/clonezilla-isolated.sh"
+
+    static func missingTool() -> String? {
+        ["ocs-live-get-img", "ocs-sr", "udp-receiver", "partclone.ext4", "partclone.vfat", "zstd", "gzip", "losetup", "partx", "unshare",
+         "e2fsck", "debugfs", "fsck.vfat", "sfdisk", "sgdisk", "partprobe"].first { TestEnv.which($0) == nil }
+    }
+
+    @Test(.timeLimit(.minutes(10))) func realClientAndTwoPipelinesRestoreFromOurFeeder() throws {
+        guard TestEnv.isRoot else { return print("skipped: needs root (namespaces, loop devices)") }
+        if let tool = Self.missingTool() { return print("skipped: \(tool) is not installed (Debian packages clonezilla, udpcast, partclone, ...)") }
+        guard let lan = NetnsLAN.make(clients: 3, tag: "rc") else { return }
+        let work = TestEnv.scratch("realclient")
+        let fm = FileManager.default
+        for dir in ["root", "tftp/pxelinux.cfg", "tftp/grub", "iso"] { try fm.createDirectory(atPath: work + "/" + dir, withIntermediateDirectories: true) }
+        TestEnv.copyImage(TestEnv.fixture("cz-gpt/image"), to: work + "/root/cz-gpt")
+        TestEnv.zeroFile(work + "/c1-disk.img", size: 32 << 20)
+        let attach = TestEnv.run("losetup", ["-f", "--show", work + "/c1-disk.img"])
+        let device = attach.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let feed = { (args: String) in lan.shell("srv", "\(Self.feeder) -mp \(work)/root --state-dir \(work)/state --log-dir \(work)/logs --tftp-root \(work)/tftp \(args)") }
+        defer {
+            _ = feed("stop")
+            lan.down()
+            if device.hasPrefix("/dev/loop") {
+                TestEnv.run("partx", ["-d", device])
+                TestEnv.run("losetup", ["-d", device])
+            }
+            if ProcessInfo.processInfo.environment["LITESERVER_KEEP"] == nil { TestEnv.cleanup(work) } else { print("kept \(work)") }
+        }
+        try #require(attach.status == 0 && device.hasPrefix("/dev/loop"), "losetup: \(attach.stderr)")
+        let disk = String(device.dropFirst(5))
+        let server = lan.address("srv")
+
+        let start = feed("-b -md multicast --clients-to-wait 3 --max-time-to-wait 150 -cbm local-boot-media -mcast-iface lsnet0 start cz-gpt \(disk)")
+        try #require(start.status == 0, "\(start.stderr)")
+        let conf = lan.shell("c1", "curl -s http://\(server)/ocs-client-run.conf").stdout
+        #expect(conf.contains("img_prefix=\"cz-gpt\"") && conf.hasSuffix("ocs_restore_dev=\"\(disk)\"\n"), "\(conf)")
+
+        // Two plain receivers: the real client's pipeline per partition, into files.
+        let receive = "udp-receiver --nokbd --mcast-rdv-address 224.0.0.1 --ttl 1 --start-timeout 300 2>/dev/null --portbase"
+        var pipelines: [Process] = []
+        for host in ["c2", "c3"] {
+            let out = work + "/" + host
+            TestEnv.zeroFile(out + "-p1", size: 16 << 20)
+            TestEnv.zeroFile(out + "-p2", size: 8 << 20)
+            TestEnv.zeroFile(out + "-p4", size: 1 << 20)
+            let script = """
+                set -o pipefail
+                \(receive) 2232 | zstd -dc | partclone.ext4 -r -s - -O \(out)-p1 -L \(out)-pc1.log &&
+                \(receive) 2234 | gzip -dc | partclone.vfat -r -s - -O \(out)-p2 -L \(out)-pc2.log &&
+                \(receive) 2236 | zstd -dc | dd of=\(out)-p4 conv=notrunc status=none
+                """
+            pipelines.append(lan.start(host, ["/bin/bash", "-c", script], log: out + ".log"))
+        }
+        // The real client, PID 1 of its own pid+mount namespace; its output through a pipe
+        // (partclone reopens /dev/stderr and would truncate a log file).
+        let clientLog = work + "/client.log"
+        let client = lan.start("c1", ["/bin/bash", "-c", """
+            unshare -m -p -f --kill-child --mount-proc --propagation private \(Self.isolated) \(work)/iso c1 \
+              timeout 420 ocs-live-get-img -b -icol -d \(disk) \(server) < /dev/null 2>&1 | cat > \(clientLog)
+            exit ${PIPESTATUS[0]}
+            """], log: work + "/client-outer.log")
+        let clientStatus = lan.wait(client, seconds: 480)
+        let tail = ((try? String(contentsOfFile: clientLog, encoding: .utf8)) ?? "").split(separator: "\n").suffix(25).joined(separator: "\n")
+        #expect(clientStatus == 0, "real client exit status \(String(describing: clientStatus)):\n\(tail)")
+        for (host, pipeline) in zip(["c2", "c3"], pipelines) {
+            #expect(lan.wait(pipeline, seconds: 60) == 0, "\(host) pipeline: \((try? String(contentsOfFile: work + "/\(host).log", encoding: .utf8)) ?? "")")
+        }
+
+        // The real client's disk: table, boot code, every partition as the real tools restore it.
+        if !fm.fileExists(atPath: device + "p4") { TestEnv.run("partx", ["-a", device]) }
+        let regions = Dictionary(uniqueKeysWithValues: TestEnv.regions(TestEnv.fixture("cz-gpt")).map { ($0.name, $0) })
+        for name in ["mbr", "gpt-primary", "gpt-backup", "sda2", "sda3", "sda4"] {
+            let region = try #require(regions[name])
+            #expect(TestEnv.sha256(device, offset: region.start * 512, length: region.count * 512) == region.sha, "\(name) on \(device)")
+        }
+        #expect(TestEnv.run("e2fsck", ["-fn", device + "p1"]).status == 0, "e2fsck \(device)p1")
+        // ext4 is mounted once by the client's post-processing, so it is compared by content.
+        try fm.createDirectory(atPath: work + "/files-client", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: work + "/files-reference", withIntermediateDirectories: true)
+        TestEnv.run("debugfs", ["-R", "rdump / \(work)/files-client", device + "p1"])
+        TestEnv.run("debugfs", ["-R", "rdump / \(work)/files-reference", work + "/c2-p1"])
+        let diff = TestEnv.run("diff", ["-r", "--no-dereference", work + "/files-reference", work + "/files-client"])
+        #expect(diff.status == 0 && !((try? fm.contentsOfDirectory(atPath: work + "/files-client")) ?? []).isEmpty, "ext4 files differ: \(diff.stdout)")
+
+        // The pipelines: each partition byte for byte as the real tools restore it.
+        for host in ["c2", "c3"] {
+            for (file, region) in [("p1", "sda1"), ("p2", "sda2"), ("p4", "sda4")] {
+                #expect(TestEnv.sha256(work + "/\(host)-\(file)") == regions[region]?.sha, "\(host) \(region)")
+            }
+            #expect(TestEnv.run("e2fsck", ["-fn", work + "/\(host)-p1"]).status == 0 && TestEnv.run("fsck.vfat", ["-n", work + "/\(host)-p2"]).status == 0)
+        }
+
+        // The real client's report, logged as ocsmgrd does, and its local-boot files.
+        let clientIP = lan.address("c1")
+        let mac = lan.shell("c1", "cat /sys/class/net/lsnet0/address").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let jobs = (try? String(contentsOfFile: work + "/logs/clonezilla-jobs.log", encoding: .utf8)) ?? ""
+        let line = jobs.split(separator: "\n").first { $0.contains("client \(clientIP) (\(mac)) finished restoring. Stats: Multicast restored cz-gpt,") }
+        #expect(line.map { $0.components(separatedBy: "success").count - 1 } == 3, "job log:\n\(jobs)")
+        let hexIP = clientIP.split(separator: ".").map { String(format: "%02X", Int($0)!) }.joined()
+        for name in ["pxelinux.cfg/01-" + mac.replacingOccurrences(of: ":", with: "-"), "pxelinux.cfg/" + hexIP,
+                     "grub/grub.cfg-drbl-" + clientIP, "grub/grub.cfg-drbl-" + mac] {
+            #expect(fm.fileExists(atPath: work + "/tftp/" + name), "local-boot file \(name)")
+        }
+        let status = feed("status")
+        #expect(status.status == 0 && status.stdout.contains("client \(clientIP) \(mac): done"), "\(status.stdout)\(status.stderr)")
+
+        let stop = feed("stop")
+        #expect(stop.status == 0, "\(stop.stderr)")
+        #expect(!fm.fileExists(atPath: work + "/state/feeder.pid"), "the lock is gone")
+        #expect(lan.shell("srv", "pgrep -f ocs-live-feed-img").status != 0, "no feeder process is left")
+        #expect(((try? fm.contentsOfDirectory(atPath: work + "/tftp/pxelinux.cfg")) ?? ["?"]).isEmpty, "per-client files removed by stop")
+    }
+}

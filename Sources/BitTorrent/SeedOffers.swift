@@ -42,7 +42,10 @@ public struct SeedOffers: Sendable {
     public var extrasInFlight = 2
     public var extraBudget: Int
 
-    public init(pieceCount: Int, perPeer: Int = 2, patience: Nanoseconds = 1_000_000_000) {
+    /// Pieces offered to one peer at a time unless told otherwise.
+    public static let defaultPerPeer = 2
+
+    public init(pieceCount: Int, perPeer: Int = SeedOffers.defaultPerPeer, patience: Nanoseconds = 1_000_000_000) {
         self.pieceCount = pieceCount
         extraBudget = pieceCount * 2 / 5
         self.perPeer = perPeer

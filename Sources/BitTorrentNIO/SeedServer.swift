@@ -48,6 +48,11 @@ public final class SeedServer: @unchecked Sendable {
         cacheFD = open(cachePath, O_RDONLY | O_CLOEXEC)
         guard cacheFD >= 0 else { throw SeedServerError.cache(path: cachePath, errno: errno) }
         self.loop = loop
+        // Super-seeding hands out a peer's pieces one HAVE at a time. With no more pieces than a
+        // peer is offered at once it saves nothing, and the HAVE that completes the set makes
+        // libtorrent see a seed before it has decided it is interested, and hang up
+        // ("uninteresting upload-only peer"): small partitions are seeded plainly.
+        let superSeeding = superSeeding && metainfo.pieces.count > SeedOffers.defaultPerPeer
         configuration = SeedPeer.Configuration(peerID: peerID, listenPort: listenPort, superSeeding: superSeeding)
         choker = SeedChoker(slots: slots, quota: 4 * metainfo.pieceLength)
         offers = superSeeding ? SeedOffers(pieceCount: metainfo.pieces.count) : nil

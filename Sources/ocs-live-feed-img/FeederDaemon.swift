@@ -158,8 +158,13 @@ final class FeederDaemon: @unchecked Sendable {
         }
         let seeder = ImageSeeder(settings: ImageSeeder.Settings(address: "\(interface.address)"), on: group.next(), log: log)
         let torrents = try seeder.start(partitions)
-        for (partition, torrent) in zip(partitions, torrents) {
+        for (index, (partition, torrent)) in zip(partitions, torrents).enumerated() {
             try Data(torrent.encoded()).write(to: URL(fileURLWithPath: "\(torrentDirectory)/\(partition.name).torrent"))
+            let trackerPort = torrent.announce.flatMap { URL(string: $0)?.port } ?? 0
+            lock.withLock {
+                status.sessions[index].totalBytes = torrent.totalLength
+                status.sessions[index].port = trackerPort
+            }
         }
         self.seeder = seeder
     }

@@ -37,9 +37,16 @@ public enum StatusPage {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// 512 B, 10.1 KiB, 4.2 MiB, 1.5 GiB: one decimal, the largest unit that keeps a leading digit.
     static func megabytes(_ bytes: UInt64) -> String {
-        let tenths = (bytes * 10 + 524_288) / 1_048_576
-        return "\(tenths / 10).\(tenths % 10) MiB"
+        guard bytes >= 1024 else { return "\(bytes) B" }
+        var unit = 1024.0, name = "KiB"
+        for next in ["MiB", "GiB", "TiB"] where Double(bytes) >= unit * 1024 {
+            unit *= 1024
+            name = next
+        }
+        let tenths = UInt64((Double(bytes) / unit * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10) \(name)"
     }
 
     static func duration(_ seconds: Double) -> String {
@@ -68,7 +75,11 @@ public enum StatusPage {
         <h2>Clients</h2>
         <table id="clients"><thead><tr><th>IP</th><th>MAC</th><th>phase</th><th>partition</th><th>bytes</th><th>rate</th></tr></thead><tbody></tbody></table>
         <script>
-        function mib(b) { return (b / 1048576).toFixed(1) + " MiB"; }
+        function mib(b) {
+          const units = ["B", "KiB", "MiB", "GiB", "TiB"]; let i = 0;
+          while (b >= 1024 && i < units.length - 1) { b /= 1024; i++; }
+          return i == 0 ? b + " B" : b.toFixed(1) + " " + units[i];
+        }
         function cell(row, text, cls) { const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls; }
         function render(s) {
           document.getElementById("job").textContent = "Image " + s.image + " by " + s.transport + " on " + s.interface +

@@ -46,19 +46,19 @@ public final class MulticastChain: @unchecked Sendable {
         self.ended = ended
     }
 
-    /// The running stream's index and state, for the status page.
+    /// The running stream's index and state, for the status page. It waits for the session's
+    /// event loop, so it must not be called on an event loop.
     public func snapshot() -> (index: Int, state: SenderDriver.Snapshot)? {
         guard let current = lock.withLock({ current }), let state = current.driver.snapshot() else { return nil }
         return (current.index, state)
     }
 
-    /// `start-now`: the stream waiting for receivers starts with those it has (udp-sender's
-    /// keypress). Returns the stream released, nil when none was waiting.
-    public func startNow() -> Int? {
-        guard let (index, state) = snapshot(), state.phase == .rendezvous, !state.receivers.isEmpty,
-              let driver = lock.withLock({ current?.driver }) else { return nil }
-        driver.keyPressed()
-        return index
+    /// `start-now`: stream `index`, if it is the one running, starts with the receivers it has
+    /// (udp-sender's keypress). Never blocks.
+    public func startNow(stream index: Int) -> Bool {
+        guard let current = lock.withLock({ current }), current.index == index else { return false }
+        current.driver.keyPressed()
+        return true
     }
 
     func configuration(for stream: StreamPlan.Stream) -> SenderConfiguration {

@@ -235,7 +235,11 @@ final class FeederDaemon: @unchecked Sendable {
         lock.withLock { status.apply(event) }
     }
 
-    func snapshot() -> FeederStatus {
+    /// The status as last refreshed (cheap; safe on an event loop).
+    func current() -> FeederStatus { lock.withLock { status } }
+
+    /// Polls the running session and the seeders; blocks briefly, so never on an event loop.
+    func refresh() -> FeederStatus {
         if let (index, state) = chain?.snapshot() {
             let receivers = state.receivers.map { "\($0.address)" }
             let now = Date().timeIntervalSince1970
@@ -250,14 +254,15 @@ final class FeederDaemon: @unchecked Sendable {
         return lock.withLock { status }
     }
 
-    /// Writes `status.json` once a second for `ocs-live-feed-img status` (no network needed).
+    /// Refreshes the status twice a second and writes `status.json` for `ocs-live-feed-img
+    /// status` (which then needs no network).
     func keepStatusFile() {
         Thread { [self] in
             while true {
-                let bytes = StatusPage.json(snapshot())
+                let bytes = StatusPage.json(refresh())
                 let temporary = configuration.statusFile + ".tmp"
                 if FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) { rename(temporary, configuration.statusFile) }
-                sleep(1)
+                usleep(500_000)
             }
         }.start()
     }
@@ -266,7 +271,8 @@ final class FeederDaemon: @unchecked Sendable {
     /// receivers it has.
     func startNow() -> String {
         guard let chain else { return "no multicast session: nothing waits (BitTorrent serves clients as they come)\n" }
-        guard let index = chain.startNow() else { return "no session is waiting for receivers\n" }
+        let waiting = current().sessions.first { $0.state == .waiting && !$0.receivers.isEmpty }
+        guard let index = waiting?.index, chain.startNow(stream: index) else { return "no session is waiting for receivers\n" }
         log("start-now: stream \(index + 1) released")
         return "stream \(index + 1) released\n"
     }
@@ -276,7 +282,7 @@ final class FeederDaemon: @unchecked Sendable {
         case ("GET", "/"), ("HEAD", "/"), ("GET", "/index.html"):
             return .init(contentType: "text/html; charset=utf-8", body: Array(StatusPage.html.utf8))
         case ("GET", "/status"), ("HEAD", "/status"):
-            return .init(contentType: "application/json", body: StatusPage.json(snapshot()))
+            return .init(contentType: "application/json", body: StatusPage.json(current()))
         case ("POST", "/start-now"):
             return .init(contentType: "text/plain; charset=utf-8", body: Array(startNow().utf8))
         case (_, "/status"), (_, "/start-now"), (_, "/"):

@@ -30,9 +30,11 @@ public final class DHCPService: @unchecked Sendable {
     private let loop: EventLoop
     private var channels: [Channel] = []
     private var saveScheduled = false
+    private let events: NetBootEvents?
 
     public init(role: Role, interface: NetworkInterface, ports: Ports = Ports(), leaseFile: String? = nil,
-                loop: EventLoop, log: @escaping ServiceLog) {
+                loop: EventLoop, log: @escaping ServiceLog, events: NetBootEvents? = nil) {
+        self.events = events
         self.role = role
         self.interface = interface
         self.ports = ports
@@ -122,6 +124,7 @@ public final class DHCPService: @unchecked Sendable {
             if reply.yiaddr != .any { line += " \(reply.yiaddr)" }
             if !reply.bootFileName.isEmpty { line += " file \(reply.bootFileName) next-server \(reply.siaddr)" }
             log(line + " to \(destination.ipv4.map { "\($0.address):\($0.port)" } ?? "?")")
+            if replyType == .ack, reply.yiaddr != .any { events?(.leased(address: reply.yiaddr, mac: Array(request.chaddr.prefix(6)))) }
             return [(encoded, destination)]
         } catch {
             log("dhcp: \(type) from \(client): \(error)")

@@ -30,6 +30,8 @@ public final class NetBootServer: @unchecked Sendable {
         public var httpPort: UInt16? = 80
         /// start-new-dhcpd only: router advertisements that end iPXE's 12.5 s IPv6 wait.
         public var routerAdvertisements = false
+        /// Leases and file requests, for a status page.
+        public var events: NetBootEvents?
 
         public init(mode: DHCPMode, interface: NetworkInterface, tftpRoot: String) {
             self.mode = mode
@@ -90,6 +92,7 @@ public final class NetBootServer: @unchecked Sendable {
             tftpConfiguration.port = s.tftpPort
             tftpConfiguration.maximumWindow = s.maximumWindow
             tftpConfiguration.maximumTransfers = s.maximumTransfers
+            tftpConfiguration.events = s.events
             let tftp = TFTPService(configuration: tftpConfiguration, group: group, log: log)
             try tftp.start()
             self.tftp = tftp
@@ -102,7 +105,7 @@ public final class NetBootServer: @unchecked Sendable {
                 ? .proxy(ProxyDHCP(server: address, files: s.files))
                 : .addressServer(try addressServer())
             let dhcp = DHCPService(role: role, interface: s.interface, ports: s.dhcpPorts,
-                                   leaseFile: s.stateDirectory.map { $0 + "/dhcp-leases" }, loop: group.next(), log: log)
+                                   leaseFile: s.stateDirectory.map { $0 + "/dhcp-leases" }, loop: group.next(), log: log, events: s.events)
             try dhcp.start()
             self.dhcp = dhcp
             if s.routerAdvertisements {

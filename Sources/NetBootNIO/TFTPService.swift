@@ -22,6 +22,7 @@ public final class TFTPService: @unchecked Sendable {
         /// Transfers one client address may run at once (boot loaders fetch one file at a time).
         public var maximumTransfersPerClient = 8
         public var maximumRetries = 5
+        public var events: NetBootEvents?
 
         public init(files: ConfinedFiles, address: IPv4Address, interface: String?) {
             self.files = files
@@ -130,6 +131,7 @@ public final class TFTPService: @unchecked Sendable {
             }
             running.withLockedValue { $0.append(runner) }
             runner.start()
+            configuration.events?(.fileRequested(client: client.address, file: relative))
         case .writeRequest(let name, _, _):
             refuse(source, who: who, code: .accessViolation, message: "Read-only server", reason: "write request for \(printable(name))")
         default:

@@ -136,6 +136,15 @@ final class FeederDaemon: @unchecked Sendable {
         settings.extraRoots = [medium]
         settings.httpPort = nil
         settings.stateDirectory = configuration.state
+        settings.events = { [weak self] event in
+            let now = Date().timeIntervalSince1970
+            switch event {
+            case .leased(let address, let mac):
+                self?.record(.leased(address: "\(address)", mac: mac.map { String($0, radix: 16).leftPadded(2) }.joined(separator: ":"), at: now))
+            case .fileRequested(let client, let file):
+                self?.record(.bootFile(address: "\(client)", file: file, at: now))
+            }
+        }
         let server = NetBootServer(settings: settings, group: group, log: log)
         let chosen = try server.start()
         netboot = server
@@ -309,6 +318,10 @@ final class FeederDaemon: @unchecked Sendable {
             log("netboot: cannot write the local-boot files for \(address): \(error)")
         }
     }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
 
 struct FeederFailure: Error, CustomStringConvertible {

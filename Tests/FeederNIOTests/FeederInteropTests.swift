@@ -70,6 +70,14 @@ import TestSupport
         #expect(missing.status == 1 && missing.stderr.contains("does NOT exist"), "\(missing.stderr)")
         let nic = feeder(lan, work, "-b -md multicast --clients-to-wait 1 -dm no-dhcpd -mcast-iface nope0 start cz-gpt sda")
         #expect(nic.status == 1 && nic.stderr.contains("No network card"), "\(nic.stderr)")
+        let contradictory = feeder(lan, work, "-b -md multicast --clients-to-wait 1 -dm start-new-dhcpd -cbm local-boot-media -mcast-iface lsnet0 start cz-gpt sda")
+        #expect(contradictory.status == 1 && contradictory.stderr.contains("-cbm local-boot-media boots clients from their own media"), "\(contradictory.stderr)")
+        let duplex = feeder(lan, work, "-b -md bittorrent -x -cbm local-boot-media -bt-iface lsnet0 start cz-gpt sda")
+        #expect(duplex.status == 1 && duplex.stderr.contains("-x (full duplex) is a multicast option"), "\(duplex.stderr)")
+        let noMedium = feeder(lan, work, "-b -md multicast --clients-to-wait 1 -dm start-new-dhcpd -mcast-iface lsnet0 --tftp-root \(work)/tftp start cz-gpt sda")
+        #expect(noMedium.status == 1 && noMedium.stderr.contains("give the Clonezilla live medium"), "\(noMedium.stderr)")
+        let badConf = feeder(lan, work, "--config \(work)/root/cz-gpt/parts -b -md multicast --clients-to-wait 1 -mcast-iface lsnet0 start cz-gpt sda")
+        #expect(badConf.status == 1 && badConf.stderr.contains("expected \"key = value\""), "\(badConf.stderr)")
         let hold = feeder(lan, work, "-b -md multicast -dm no-dhcpd -mcast-iface lsnet0 start cz-gpt sda")
         #expect(hold.status == 1 && hold.stderr.contains("No time_to_wait"))
         let disk = feeder(lan, work, "\(base) start cz-gpt sdb sdc")
@@ -83,6 +91,16 @@ import TestSupport
         kill(blocker.processIdentifier, SIGKILL)
         lan.wait(blocker, seconds: 5)
         #expect(lan.shell("srv", "pgrep -f ocs-live-feed-img").status != 0)
+        // A damaged payload: the restorable check refuses before anything listens; -sc0 skips it.
+        let chunk = work + "/root/cz-gpt/sda2.vfat-ptcl-img.gz.aa"
+        let original = try Data(contentsOf: URL(fileURLWithPath: chunk))
+        var damaged = original
+        damaged[damaged.count / 2] ^= 0xFF
+        try damaged.write(to: URL(fileURLWithPath: chunk))
+        let corrupt = feeder(lan, work, "\(base) start cz-gpt sda")
+        #expect(corrupt.status == 1 && corrupt.stderr.contains("is not restorable") && corrupt.stderr.contains("sda2"), "\(corrupt.stderr)")
+        #expect(lan.shell("srv", "pgrep -f ocs-live-feed-img").status != 0 && !FileManager.default.fileExists(atPath: work + "/state/feeder.pid"))
+        try original.write(to: URL(fileURLWithPath: chunk))
         // Two starts: the second refuses while the first runs.
         #expect(feeder(lan, work, "\(base) start cz-gpt sda").status == 0)
         let second = feeder(lan, work, "\(base) start cz-gpt sda")

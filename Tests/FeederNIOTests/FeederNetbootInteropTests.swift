@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `-dm start-new-dhcpd -cbm netboot`: the feeder builds the netboot tree from a live medium,
+/// answers DHCP and TFTP, serves the squashfs over HTTP for `fetch=`, follows one client through
+/// its phases on the status page, writes its local-boot files when it reports success, and
+/// `stop` removes them and frees every port.
+@Suite(.serialized) struct FeederNetbootInteropTests {
+    static let feeder = TestEnv.tool("ocs-live-feed-img")
+
+    @Test(.timeLimit(.minutes(3))) func oneClientFromLeaseToLocalBoot() throws {
+        guard TestEnv.isRoot else { return print("skipped: needs root (namespaces)") }
+        for tool in ["busybox", "tftp", "curl"] where TestEnv.which(tool) == nil { return print("skipped: \(tool) is not installed") }
+        guard FileManager.default.fileExists(atPath: "/usr/lib/PXELINUX/pxelinux.0") else { return print("skipped: pxelinux is not installed") }
+        guard let lan = NetnsLAN.make(clients: 1, tag: "fnb") else { return }
+        let work = TestEnv.scratch("feeder-netboot")
+        let fm = FileManager.default
+        for dir in ["root", "live/live", "tftp"] { try fm.createDirectory(atPath: work + "/" + dir, withIntermediateDirectories: true) }
+        TestEnv.copyImage(TestEnv.fixture("cz-gpt/image"), to: work + "/root/cz-gpt")
+        for (name, size) in [("vmlinuz", 70_000), ("initrd.img", 90_000), ("filesystem.squashfs", 300_000)] {
+            TestEnv.shell("head -c \(size) /dev/urandom > \(work)/live/live/\(name)")
+        }
+        let feed = { (args: String) in
+            lan.shell("srv", "\(Self.feeder) -mp \(work)/root --state-dir \(work)/state --log-dir \(work)/logs --tftp-root \(work)/tftp --live-media \(work)/live \(args)")
+        }
+        defer {
+            _ = feed("stop")
+            lan.down()
+            TestEnv.cleanup(work)
+        }
+        let start = feed("-b -md multicast --clients-to-wait 1 --max-time-to-wait 60 -dm start-new-dhcpd -cbm netboot -mcast-iface lsnet0 start cz-gpt sda")
+        try #require(start.status == 0, "\(start.stderr)")
+        let server = lan.address("srv")
+        let menu = (try? String(contentsOfFile: work + "/tftp/pxelinux.cfg/default", encoding: .utf8)) ?? ""
+        #expect(menu.contains("ocs_live_run=\"ocs-live-get-img \(server)\""), "\(menu)")
+
+        // A PXE client: a lease (applied to its interface), the boot loader, the live root, the job.
+        try """
+            #!/bin/sh
+            [ "$1" = bound ] || exit 0
+            ip addr flush dev "$interface" && ip addr add "$ip/24" dev "$interface" && echo "$ip" > \(work)/leased
+            """.write(toFile: work + "/udhcpc.sh", atomically: true, encoding: .utf8)
+        chmod(work + "/udhcpc.sh", 0o755)
+        let lease = lan.shell("c1", "busybox udhcpc -i lsnet0 -n -q -f -t 5 -T 1 -V PXEClient:Arch:00000:UNDI:002001 -s \(work)/udhcpc.sh")
+        let leased = ((try? String(contentsOfFile: work + "/leased", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(lease.status == 0 && !leased.isEmpty, "\(lease.stdout)\(lease.stderr)")
+        let mac = lan.shell("c1", "cat /sys/class/net/lsnet0/address").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(lan.shell("c1", "cd \(work) && tftp \(server) -m binary -c get pxelinux.0 pxe.bin").status == 0)
+        #expect(TestEnv.sha256(work + "/pxe.bin") == TestEnv.sha256("/usr/lib/PXELINUX/pxelinux.0"))
+        let squashfs = lan.shell("c1", "curl -sf http://\(server)/Clonezilla-live-filesystem.squashfs | sha256sum | cut -d' ' -f1").stdout
+        #expect(squashfs.trimmingCharacters(in: .whitespacesAndNewlines) == TestEnv.sha256(work + "/live/live/filesystem.squashfs"), "fetch= over HTTP")
+        #expect(lan.shell("c1", "curl -sf -o /dev/null http://\(server)/ocs-client-run.conf").status == 0)
+        var json = ""
+        for _ in 0..<30 where !json.contains("job fetched") {
+            usleep(200_000)
+            json = lan.shell("c1", "curl -sf http://\(server)/status").stdout
+        }
+        #expect(json.contains("\"address\":\"\(leased)\"") && json.contains("\"mac\":\"\(mac)\"") && json.contains("\"phase\":\"job fetched\""), "\(json)")
+        #expect(json.contains("\"dhcpMode\":\"start-new-dhcpd\""))
+
+        // Its report: local-boot files under the leased address and the MAC.
+        lan.shell("c1", "printf '\(leased) \(mac) Multicast restored cz-gpt, /dev/sda1, success, 8.8 MB = 8588 Blocks, .135 mins;\\n' > /dev/tcp/\(server)/6461")
+        let pxelinuxFile = work + "/tftp/pxelinux.cfg/01-" + mac.replacingOccurrences(of: ":", with: "-")
+        for _ in 0..<50 where !fm.fileExists(atPath: pxelinuxFile) { usleep(100_000) }
+        #expect(((try? String(contentsOfFile: pxelinuxFile, encoding: .utf8)) ?? "").contains("chain.c32"), "the client boots its local disk next")
+        #expect(fm.fileExists(atPath: work + "/tftp/grub/grub.cfg-drbl-" + leased))
+
+        let stop = feed("stop")
+        #expect(stop.status == 0)
+        #expect(!fm.fileExists(atPath: pxelinuxFile), "stop removes the per-client files")
+        #expect(lan.shell("srv", "pgrep -f ocs-live-feed-img").status != 0)
+        let ports = lan.shell("srv", "ss -lnu; ss -lnt").stdout
+        #expect(![":67 ", ":69 ", ":80 ", ":6461 "].contains { ports.contains($0) }, "\(ports)")
+    }
+}

@@ -26,7 +26,9 @@ public struct FeederJob: Equatable, Sendable {
     public let task: String
     public let conf: ClientRunConf?
 
-    public init(_ invocation: FeederInvocation) throws(Failure) {
+    /// `imagePrefix`: the published image name when it is not the source word (from-device:
+    /// the pseudo image's name).
+    public init(_ invocation: FeederInvocation, imagePrefix: String? = nil) throws(Failure) {
         guard let transport = invocation.transport else { throw .missing("-md: choose multicast, broadcast or bittorrent") }
         guard let source = invocation.source else { throw .missing("name the image (or, with -mdst from-device, the source device)") }
         guard !invocation.destinations.isEmpty else { throw .missing("name the destination device(s) on the clients, e.g. sda") }
@@ -58,7 +60,7 @@ public struct FeederJob: Equatable, Sendable {
         if transport != .bittorrent { tokens += ["--mcast-port", "2232"] }
         let options = ClientRunConf.optionPrefix + " " + tokens.map { " " + $0 }.joined() + " " + task
         conf = clientMode == .interactiveClient ? nil
-            : ClientRunConf(imagePrefix: source, ocsSrOptions: options, restoreDevices: invocation.destinations.joined(separator: " "))
+            : ClientRunConf(imagePrefix: imagePrefix ?? source, ocsSrOptions: options, restoreDevices: invocation.destinations.joined(separator: " "))
     }
 
     /// A whole disk is a name that is its own disk (`sda`, `nvme0n1`, `mmcblk0`, `loop0`), or a

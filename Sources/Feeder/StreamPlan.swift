@@ -12,6 +12,8 @@ public struct StreamPlan: Equatable, Sendable {
         public var target: String
         /// Absolute paths of the chunks, in the order they are concatenated.
         public var files: [String]
+        /// From a device: the shell pipeline whose output is the stream (partclone | zstd).
+        public var producer: String?
         public var portbase: UInt16 { UInt16(2232 + 2 * index) }
     }
 
@@ -76,6 +78,14 @@ public struct StreamPlan: Equatable, Sendable {
         streams = partitions.enumerated().compactMap { index, partition in
             guard let payload = image.payloads[partition] else { return nil }
             return Stream(index: index, partition: partition, target: rename.partition(partition), files: payload.chunks.map { image.file($0) })
+        }
+    }
+
+    /// `-mdst from-device`: each stream is made while it is sent, by `producer(stream)`.
+    public init(device: DeviceSource, streams: [DeviceSource.Stream], rename: DiskRename, producer: (DeviceSource.Stream) -> String) {
+        self.rename = rename
+        self.streams = streams.enumerated().map { index, stream in
+            Stream(index: index, partition: stream.partition, target: rename.partition(stream.partition), files: [], producer: producer(stream))
         }
     }
 

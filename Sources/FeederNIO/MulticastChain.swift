@@ -74,6 +74,18 @@ public final class MulticastChain: @unchecked Sendable {
         return config
     }
 
+    /// Runs a shell pipeline with its standard output on `fd`; returns its exit status.
+    static func run(_ command: String, output fd: Int32) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-o", "pipefail", "-c", command]
+        process.standardOutput = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        do { try process.run() } catch { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// Runs every stream; blocks. Returns one report per stream.
     public func run(_ plan: StreamPlan) throws -> [SenderDriver.Report] {
         var reports: [SenderDriver.Report] = []
@@ -82,8 +94,16 @@ public final class MulticastChain: @unchecked Sendable {
             guard pipe(&fds) == 0 else { throw Failure.pipe(errno) }
             let (readEnd, writeEnd) = (fds[0], fds[1])
             let files = stream.files
-            let feeder = Thread {
+            let producer = stream.producer
+            let partition = stream.partition
+            let feeder = Thread { [log] in
                 defer { close(writeEnd) }
+                if let producer {
+                    log("multicast: \(partition): reading the device: \(producer)")
+                    let status = Self.run(producer, output: writeEnd)
+                    if status != 0 { log("multicast: \(partition): the device reader failed (status \(status)); the stream ends short and the clients' partclone will refuse it") }
+                    return
+                }
                 var buffer = [UInt8](repeating: 0, count: 1 << 20)
                 for file in files {
                     let fd = open(file, O_RDONLY | O_CLOEXEC)

@@ -195,6 +195,7 @@ final class FeederDaemon: @unchecked Sendable {
         let fm = FileManager.default
         for name in ["ocs-client-run.conf", ClientRunConf.pseudoImage, LiveBootEntry.squashfs] { try? fm.removeItem(atPath: configuration.www + "/" + name) }
         try? fm.removeItem(atPath: configuration.state + "/btzone")
+        try? fm.removeItem(atPath: configuration.state + "/from-device")
         try? fm.removeItem(atPath: configuration.ready)
         try? fm.removeItem(atPath: configuration.statusFile)
         try? group.syncShutdownGracefully()

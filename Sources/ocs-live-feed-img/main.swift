@@ -59,23 +59,50 @@ case .start:
 }
 
 // start: everything is checked before anything is started.
-let job: FeederJob
+let fromDevice = invocation.sourceType == .fromDevice
+var job: FeederJob
 do { job = try FeederJob(invocation) } catch { fail(error.description, error.exitCode) }
-guard invocation.sourceType != .fromDevice else {
-    fail("ocs-live-feed-img: -mdst from-device is not supported by this build; save the device first (ocs-sr savedisk) and feed the image", 1)
-}
 if let pid = configuration.runningPID() { fail("ocs-live-feed-img: already running (pid \(pid)); stop it first") }
 let interface: NetworkInterface
 do { interface = try NetworkInterface.resolve(invocation.interface) } catch { fail("No network card was assigned for sending packets. (\(error))") }
-let imageName = invocation.source!
-let imagePath = configuration.imageRoot + "/" + imageName
+var imagePath = configuration.imageRoot + "/" + invocation.source!
+var devicePlan: StreamPlan?
+if fromDevice {
+    // The source is a disk of this machine: a pseudo image of it now, its partitions streamed later.
+    guard job.transport != .bittorrent else {
+        fail("ocs-live-feed-img: -mdst from-device feeds by multicast or broadcast in this build; save the device (ocs-sr savedisk) for -md bittorrent")
+    }
+    guard invocation.deviceType != .partitions else {
+        fail("ocs-live-feed-img: -cdt part-2-mparts is not supported by this build; feed the whole disk (-cdt disk-2-mdisks)")
+    }
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    let name = invocation.sourceImage ?? "raw-psdo-" + formatter.string(from: Date())
+    do {
+        job = try FeederJob(invocation, imagePrefix: name)
+        let made = try DevicePseudoImage.make(disk: invocation.source!, name: name, under: configuration.state + "/from-device", logs: configuration.logs)
+        let rename = try DiskRename(imageName: name, imageDisks: [made.source.disk], destinations: invocation.destinations)
+        devicePlan = StreamPlan(device: made.source, streams: made.streams, rename: rename,
+                                producer: DevicePseudoImage.producer(disk: made.source.disk, logs: configuration.logs))
+        imagePath = made.directory
+        if invocation.sourceFsck != nil { say("ocs-live-feed-img: warning: -bsdf/-csdf: the source is not checked by fsck in this build") }
+    } catch {
+        fail("ocs-live-feed-img: from-device: \(error)")
+    }
+}
+let imageName = (imagePath as NSString).lastPathComponent
 let image: ImageDirectory
 do { image = try ImageDirectory.load(imagePath) } catch {
     fail("The directory for this inputted image name does NOT exist or is not a Clonezilla image: \(imagePath) (\(error))")
 }
 let plan: StreamPlan
-do { plan = try StreamPlan(image: image, destinations: invocation.destinations, restoreDisk: job.task.hasSuffix("restoredisk")) } catch {
-    fail("ocs-live-feed-img: \(error)")
+if let devicePlan {
+    plan = devicePlan
+} else {
+    do { plan = try StreamPlan(image: image, destinations: invocation.destinations, restoreDisk: job.task.hasSuffix("restoredisk")) } catch {
+        fail("ocs-live-feed-img: \(error)")
+    }
 }
 if !invocation.foreground {
     Launcher.detach(arguments: arguments, configuration: configuration)
@@ -83,12 +110,15 @@ if !invocation.foreground {
 
 // The daemon: the image checks run here, so `start` waits for them and reports their result.
 do {
-    if invocation.checkMD5 { try image.verifyChecksums(.md5) }
-    if invocation.checkSHA1 { try image.verifyChecksums(.sha1) }
-    if invocation.checkB2 { try image.verifyChecksums(.blake2) }
-    if invocation.checkB3 { try image.verifyChecksums(.blake3) }
+    if fromDevice && (invocation.checkMD5 || invocation.checkSHA1 || invocation.checkB2 || invocation.checkB3) {
+        say("ocs-live-feed-img: warning: -cm/-cs/-cb2/-cb3 check image files; a device has none")
+    }
+    if invocation.checkMD5 && !fromDevice { try image.verifyChecksums(.md5) }
+    if invocation.checkSHA1 && !fromDevice { try image.verifyChecksums(.sha1) }
+    if invocation.checkB2 && !fromDevice { try image.verifyChecksums(.blake2) }
+    if invocation.checkB3 && !fromDevice { try image.verifyChecksums(.blake3) }
 } catch { fail("ocs-live-feed-img: image check failed: \(error)") }
-if !invocation.skipImageCheck {
+if !invocation.skipImageCheck && !fromDevice {
     do {
         try RestorableCheck.run(image, partitions: plan.streams.map(\.partition))
         say("ocs-live-feed-img: image \(imageName) is restorable (every payload decoded, partclone checksums verified)")

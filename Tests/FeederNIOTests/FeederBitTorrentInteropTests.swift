@@ -85,6 +85,6 @@ import TestSupport
         }
         let stop = feed("stop")
         #expect(stop.status == 0 && !FileManager.default.fileExists(atPath: work + "/state/feeder.pid"))
-        #expect(lan.shell("srv", "pgrep -f ocs-live-feed-img").status != 0, "no feeder process is left")
+        #expect(lan.shell("srv", "pgrep -f -- '[-]-state-dir \(work)/state'").status != 0, "no feeder process is left")
     }
 }

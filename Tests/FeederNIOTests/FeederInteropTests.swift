@@ -54,7 +54,7 @@ import TestSupport
         let stop = feeder(lan, work, "stop")
         #expect(stop.status == 0, "\(stop.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work + "/state/feeder.pid"), "the lock is gone")
-        #expect(lan.shell("srv", "pgrep -f ocs-live-feed-img").status != 0, "no feeder process is left")
+        #expect(lan.shell("srv", "pgrep -f -- '[-]-state-dir \(work)/state'").status != 0, "no feeder process is left")
         #expect(!FileManager.default.fileExists(atPath: work + "/state/www/ocs-client-run.conf"), "the job is withdrawn (B12)")
         let again = feeder(lan, work, "stop")
         #expect(again.status == 0 && again.stderr.contains("OCS is not running!"))
@@ -90,7 +90,7 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: work + "/state/feeder.pid"))
         kill(blocker.processIdentifier, SIGKILL)
         lan.wait(blocker, seconds: 5)
-        #expect(lan.shell("srv", "pgrep -f ocs-live-feed-img").status != 0)
+        #expect(lan.shell("srv", "pgrep -f -- '[-]-state-dir \(work)/state'").status != 0)
         // A damaged payload: the restorable check refuses before anything listens; -sc0 skips it.
         let chunk = work + "/root/cz-gpt/sda2.vfat-ptcl-img.gz.aa"
         let original = try Data(contentsOf: URL(fileURLWithPath: chunk))
@@ -99,7 +99,7 @@ import TestSupport
         try damaged.write(to: URL(fileURLWithPath: chunk))
         let corrupt = feeder(lan, work, "\(base) start cz-gpt sda")
         #expect(corrupt.status == 1 && corrupt.stderr.contains("is not restorable") && corrupt.stderr.contains("sda2"), "\(corrupt.stderr)")
-        #expect(lan.shell("srv", "pgrep -f ocs-live-feed-img").status != 0 && !FileManager.default.fileExists(atPath: work + "/state/feeder.pid"))
+        #expect(lan.shell("srv", "pgrep -f -- '[-]-state-dir \(work)/state'").status != 0 && !FileManager.default.fileExists(atPath: work + "/state/feeder.pid"))
         try original.write(to: URL(fileURLWithPath: chunk))
         // Two starts: the second refuses while the first runs.
         #expect(feeder(lan, work, "\(base) start cz-gpt sda").status == 0)

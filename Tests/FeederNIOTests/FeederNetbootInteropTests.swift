@@ -62,14 +62,14 @@ import TestSupport
         // Its report: local-boot files under the leased address and the MAC.
         lan.shell("c1", "printf '\(leased) \(mac) Multicast restored cz-gpt, /dev/sda1, success, 8.8 MB = 8588 Blocks, .135 mins;\\n' > /dev/tcp/\(server)/6461")
         let pxelinuxFile = work + "/tftp/pxelinux.cfg/01-" + mac.replacingOccurrences(of: ":", with: "-")
-        for _ in 0..<50 where !fm.fileExists(atPath: pxelinuxFile) { usleep(100_000) }
+        for _ in 0..<100 where !fm.fileExists(atPath: work + "/tftp/grub/grub.cfg-drbl-" + mac) { usleep(100_000) }   // written last
         #expect(((try? String(contentsOfFile: pxelinuxFile, encoding: .utf8)) ?? "").contains("chain.c32"), "the client boots its local disk next")
         #expect(fm.fileExists(atPath: work + "/tftp/grub/grub.cfg-drbl-" + leased))
 
         let stop = feed("stop")
         #expect(stop.status == 0)
         #expect(!fm.fileExists(atPath: pxelinuxFile), "stop removes the per-client files")
-        #expect(lan.shell("srv", "pgrep -f ocs-live-feed-img").status != 0)
+        #expect(lan.shell("srv", "pgrep -f -- '[-]-state-dir \(work)/state'").status != 0)
         let ports = lan.shell("srv", "ss -lnu; ss -lnt").stdout
         #expect(![":67 ", ":69 ", ":80 ", ":6461 "].contains { ports.contains($0) }, "\(ports)")
     }

@@ -17,9 +17,39 @@ import TestSupport
     }
 
     @Test(.timeLimit(.minutes(10))) func realClientAndTwoPipelinesRestoreFromOurFeeder() throws {
+        try scenario(tag: "rc", source: { _ in "cz-gpt" }, options: "", decompressors: ["zstd -dc", "gzip -dc", "zstd -dc"])
+    }
+
+    /// `-mdst from-device`: the source is a loop device holding the fixture disk (restored by
+    /// ocs-restore-img); the feeder saves a pseudo image of it and streams each partition through
+    /// partclone and zstd while sending. The clients cannot tell the difference.
+    @Test(.timeLimit(.minutes(10))) func realClientAndTwoPipelinesRestoreFromASourceDevice() throws {
+        var source: String?
+        defer {
+            if let source {
+                TestEnv.run("partx", ["-d", source])
+                TestEnv.run("losetup", ["-d", source])
+            }
+        }
+        try scenario(tag: "rd", source: { work in
+            TestEnv.zeroFile(work + "/source-disk.img", size: 32 << 20)
+            let restored = TestEnv.run(TestEnv.restoreTool, ["-b", "restoredisk", TestEnv.fixture("cz-gpt/image"), work + "/source-disk.img"])
+            try #require(restored.status == 0, "\(restored.stderr)")
+            let attach = TestEnv.run("losetup", ["-f", "--show", work + "/source-disk.img"])
+            let device = attach.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            try #require(attach.status == 0 && device.hasPrefix("/dev/loop"))
+            source = device
+            TestEnv.run("partx", ["-a", device])
+            return String(device.dropFirst(5))
+        }, options: "-mdst from-device -cdt disk-2-mdisks", decompressors: ["zstd -dc", "zstd -dc", "zstd -dc"])
+    }
+
+    /// Our feeder started with `options` on the source `source(work)` returns, the real client
+    /// and two pipelines; every check of the restored disks.
+    func scenario(tag: String, source: (String) throws -> String, options: String, decompressors: [String]) throws {
         guard TestEnv.isRoot else { return print("skipped: needs root (namespaces, loop devices)") }
         if let tool = Self.missingTool() { return print("skipped: \(tool) is not installed (Debian packages clonezilla, udpcast, partclone, ...)") }
-        guard let lan = NetnsLAN.make(clients: 3, tag: "rc") else { return }
+        guard let lan = NetnsLAN.make(clients: 3, tag: tag) else { return }
         let work = TestEnv.scratch("realclient")
         let fm = FileManager.default
         for dir in ["root", "tftp/pxelinux.cfg", "tftp/grub", "iso"] { try fm.createDirectory(atPath: work + "/" + dir, withIntermediateDirectories: true) }
@@ -41,10 +71,12 @@ import TestSupport
         let disk = String(device.dropFirst(5))
         let server = lan.address("srv")
 
-        let start = feed("-b -md multicast --clients-to-wait 3 --max-time-to-wait 150 -cbm local-boot-media -mcast-iface lsnet0 start cz-gpt \(disk)")
+        let sourceName = try source(work)
+        let start = feed("-b -md multicast --clients-to-wait 3 --max-time-to-wait 150 -cbm local-boot-media \(options) -mcast-iface lsnet0 start \(sourceName) \(disk)")
         try #require(start.status == 0, "\(start.stderr)")
         let conf = lan.shell("c1", "curl -s http://\(server)/ocs-client-run.conf").stdout
-        #expect(conf.contains("img_prefix=\"cz-gpt\"") && conf.hasSuffix("ocs_restore_dev=\"\(disk)\"\n"), "\(conf)")
+        let imagePrefix = conf.split(separator: "\n").first { $0.hasPrefix("img_prefix=") }.map { String($0.dropFirst(12).dropLast()) } ?? "?"
+        #expect((options.isEmpty ? imagePrefix == "cz-gpt" : imagePrefix.hasPrefix("raw-psdo-")) && conf.hasSuffix("ocs_restore_dev=\"\(disk)\"\n"), "\(conf)")
 
         // Two plain receivers: the real client's pipeline per partition, into files.
         let receive = "udp-receiver --nokbd --mcast-rdv-address 224.0.0.1 --ttl 1 --start-timeout 300 2>/dev/null --portbase"
@@ -56,9 +88,9 @@ import TestSupport
             TestEnv.zeroFile(out + "-p4", size: 1 << 20)
             let script = """
                 set -o pipefail
-                \(receive) 2232 | zstd -dc | partclone.ext4 -r -s - -O \(out)-p1 -L \(out)-pc1.log &&
-                \(receive) 2234 | gzip -dc | partclone.vfat -r -s - -O \(out)-p2 -L \(out)-pc2.log &&
-                \(receive) 2236 | zstd -dc | dd of=\(out)-p4 conv=notrunc status=none
+                \(receive) 2232 | \(decompressors[0]) | partclone.ext4 -r -s - -O \(out)-p1 -L \(out)-pc1.log &&
+                \(receive) 2234 | \(decompressors[1]) | partclone.vfat -r -s - -O \(out)-p2 -L \(out)-pc2.log &&
+                \(receive) 2236 | \(decompressors[2]) | dd of=\(out)-p4 conv=notrunc status=none
                 """
             pipelines.append(lan.start(host, ["/bin/bash", "-c", script], log: out + ".log"))
         }
@@ -105,7 +137,7 @@ import TestSupport
         let clientIP = lan.address("c1")
         let mac = lan.shell("c1", "cat /sys/class/net/lsnet0/address").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let jobs = (try? String(contentsOfFile: work + "/logs/clonezilla-jobs.log", encoding: .utf8)) ?? ""
-        let line = jobs.split(separator: "\n").first { $0.contains("client \(clientIP) (\(mac)) finished restoring. Stats: Multicast restored cz-gpt,") }
+        let line = jobs.split(separator: "\n").first { $0.contains("client \(clientIP) (\(mac)) finished restoring. Stats: Multicast restored \(imagePrefix),") }
         #expect(line.map { $0.components(separatedBy: "success").count - 1 } == 3, "job log:\n\(jobs)")
         let hexIP = clientIP.split(separator: ".").map { String(format: "%02X", Int($0)!) }.joined()
         for name in ["pxelinux.cfg/01-" + mac.replacingOccurrences(of: ":", with: "-"), "pxelinux.cfg/" + hexIP,
@@ -118,7 +150,7 @@ import TestSupport
         let stop = feed("stop")
         #expect(stop.status == 0, "\(stop.stderr)")
         #expect(!fm.fileExists(atPath: work + "/state/feeder.pid"), "the lock is gone")
-        #expect(lan.shell("srv", "pgrep -f ocs-live-feed-img").status != 0, "no feeder process is left")
+        #expect(lan.shell("srv", "pgrep -f -- '[-]-state-dir \(work)/state'").status != 0, "no feeder process is left")
         #expect(((try? fm.contentsOfDirectory(atPath: work + "/tftp/pxelinux.cfg")) ?? ["?"]).isEmpty, "per-client files removed by stop")
     }
 }

@@ -8,8 +8,6 @@ import TestSupport
 /// client does, and each partition rebuilt from the downloaded extents equals the partition
 /// the real tools restore.
 @Suite(.serialized) struct FeederBitTorrentInteropTests {
-    static let feeder = TestEnv.tool("ocs-live-feed-img")
-
     static let libtorrentLeecher = """
         import libtorrent as lt, sys, time
         ip, save = sys.argv[1], sys.argv[2]
@@ -24,19 +22,10 @@ import TestSupport
         """
 
     @Test(.timeLimit(.minutes(5))) func threeLeechersTakeThePartitionsFromTheTarballsTorrents() throws {
-        guard TestEnv.isRoot else { return print("skipped: needs root (namespaces)") }
-        for tool in ["aria2c", "curl", "tar", "xz"] where TestEnv.which(tool) == nil { return print("skipped: \(tool) is not installed") }
         guard TestEnv.run("/usr/bin/python3", ["-c", "import libtorrent"]).status == 0 else { return print("skipped: python3-libtorrent is not installed") }
-        guard let lan = NetnsLAN.make(clients: 3, tag: "fbt") else { return }
-        let work = TestEnv.scratch("feeder-bt")
-        try FileManager.default.createDirectory(atPath: work + "/root", withIntermediateDirectories: true)
-        TestEnv.copyImage(TestEnv.fixture("cz-gpt/image"), to: work + "/root/cz-gpt")
-        let feed = { (args: String) in lan.shell("srv", "\(Self.feeder) -mp \(work)/root --state-dir \(work)/state --log-dir \(work)/logs \(args)") }
-        defer {
-            _ = feed("stop")
-            lan.down()
-            TestEnv.cleanup(work)
-        }
+        guard let lab = FeederLab.make(clients: 3, tag: "fbt", needs: ["aria2c", "curl", "tar", "xz"]) else { return }
+        defer { lab.close() }
+        let (lan, work, feed) = (lab.lan, lab.work, lab.feed)
         let start = feed("-b -md bittorrent -cbm local-boot-media -bt-iface lsnet0 start cz-gpt sda")
         try #require(start.status == 0, "\(start.stderr)")
         let server = lan.address("srv")
@@ -85,6 +74,6 @@ import TestSupport
         }
         let stop = feed("stop")
         #expect(stop.status == 0 && !FileManager.default.fileExists(atPath: work + "/state/feeder.pid"))
-        #expect(lan.shell("srv", "pgrep -f -- '[-]-state-dir \(work)/state'").status != 0, "no feeder process is left")
+        #expect(lab.daemonGone, "no feeder process is left")
     }
 }

@@ -6,28 +6,11 @@ import TestSupport
 /// HTTP byte for byte, every stream equals the stored chunks, a report reaches the job log,
 /// `stop` leaves nothing behind; bad starts fail fast and start nothing.
 @Suite(.serialized) struct FeederInteropTests {
-    static let tool = TestEnv.tool("ocs-live-feed-img")
-
-    func lab(_ tag: String) -> (NetnsLAN, String)? {
-        for needed in ["udp-receiver", "curl", "tar"] where TestEnv.which(needed) == nil {
-            print("skipped: \(needed) is not installed")
-            return nil
-        }
-        guard let lan = NetnsLAN.make(clients: 2, tag: tag) else { return nil }
-        let work = TestEnv.scratch("feeder")
-        try! FileManager.default.createDirectory(atPath: work + "/root", withIntermediateDirectories: true)
-        TestEnv.copyImage(TestEnv.fixture("cz-gpt/image"), to: work + "/root/cz-gpt")
-        return (lan, work)
-    }
-
-    func feeder(_ lan: NetnsLAN, _ work: String, _ args: String) -> (status: Int32, stdout: String, stderr: String) {
-        lan.shell("srv", "\(Self.tool) -mp \(work)/root --state-dir \(work)/state --log-dir \(work)/logs \(args)")
-    }
-
     @Test(.timeLimit(.minutes(4))) func twoRealReceiversRestoreTheStreamsAndReport() throws {
-        guard let (lan, work) = lab("fd") else { return }
-        defer { _ = feeder(lan, work, "stop"); lan.down(); TestEnv.cleanup(work) }
-        let start = feeder(lan, work, "-b -md multicast --clients-to-wait 2 --max-time-to-wait 60 -cbm local-boot-media -mcast-iface lsnet0 start cz-gpt sda")
+        guard let lab = FeederLab.make(clients: 2, tag: "fd", needs: ["udp-receiver", "curl", "tar"]) else { return }
+        defer { lab.close() }
+        let (lan, work) = (lab.lan, lab.work)
+        let start = lab.feed("-b -md multicast --clients-to-wait 2 --max-time-to-wait 60 -cbm local-boot-media -mcast-iface lsnet0 start cz-gpt sda")
         #expect(start.status == 0, "\(start.stderr)")
         let server = lan.address("srv")
         let conf = lan.shell("c1", "curl -s http://\(server)/ocs-client-run.conf").stdout
@@ -51,59 +34,60 @@ import TestSupport
         let deadline = Date().addingTimeInterval(5)
         while !((try? String(contentsOfFile: jobs, encoding: .utf8)) ?? "").contains("finished restoring") && Date() < deadline { usleep(50_000) }
         #expect(((try? String(contentsOfFile: jobs, encoding: .utf8)) ?? "").contains("client \(lan.address("c1")) (de:82:5b:51:78:10) finished restoring. Stats: Multicast restored cz-gpt, /dev/sda1, success"))
-        let stop = feeder(lan, work, "stop")
+        let stop = lab.feed("stop")
         #expect(stop.status == 0, "\(stop.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work + "/state/feeder.pid"), "the lock is gone")
-        #expect(lan.shell("srv", "pgrep -f -- '[-]-state-dir \(work)/state'").status != 0, "no feeder process is left")
+        #expect(lab.daemonGone, "no feeder process is left")
         #expect(!FileManager.default.fileExists(atPath: work + "/state/www/ocs-client-run.conf"), "the job is withdrawn (B12)")
-        let again = feeder(lan, work, "stop")
+        let again = lab.feed("stop")
         #expect(again.status == 0 && again.stderr.contains("OCS is not running!"))
     }
 
     @Test(.timeLimit(.minutes(2))) func badStartsFailFastAndStartNothing() throws {
-        guard let (lan, work) = lab("fb") else { return }
-        defer { _ = feeder(lan, work, "stop"); lan.down(); TestEnv.cleanup(work) }
+        guard let lab = FeederLab.make(clients: 2, tag: "fb", needs: ["udp-receiver", "curl", "tar"]) else { return }
+        defer { lab.close() }
+        let (lan, work) = (lab.lan, lab.work)
         let base = "-b -md multicast --clients-to-wait 1 -dm no-dhcpd -mcast-iface lsnet0"
-        let unknown = feeder(lan, work, "--bogus start cz-gpt sda")
+        let unknown = lab.feed("--bogus start cz-gpt sda")
         #expect(unknown.status == 2 && unknown.stderr.contains("--bogus: invalid option"))
-        let missing = feeder(lan, work, "\(base) start no-such-image sda")
+        let missing = lab.feed("\(base) start no-such-image sda")
         #expect(missing.status == 1 && missing.stderr.contains("does NOT exist"), "\(missing.stderr)")
-        let nic = feeder(lan, work, "-b -md multicast --clients-to-wait 1 -dm no-dhcpd -mcast-iface nope0 start cz-gpt sda")
+        let nic = lab.feed("-b -md multicast --clients-to-wait 1 -dm no-dhcpd -mcast-iface nope0 start cz-gpt sda")
         #expect(nic.status == 1 && nic.stderr.contains("No network card"), "\(nic.stderr)")
-        let contradictory = feeder(lan, work, "-b -md multicast --clients-to-wait 1 -dm start-new-dhcpd -cbm local-boot-media -mcast-iface lsnet0 start cz-gpt sda")
+        let contradictory = lab.feed("-b -md multicast --clients-to-wait 1 -dm start-new-dhcpd -cbm local-boot-media -mcast-iface lsnet0 start cz-gpt sda")
         #expect(contradictory.status == 1 && contradictory.stderr.contains("-cbm local-boot-media boots clients from their own media"), "\(contradictory.stderr)")
-        let duplex = feeder(lan, work, "-b -md bittorrent -x -cbm local-boot-media -bt-iface lsnet0 start cz-gpt sda")
+        let duplex = lab.feed("-b -md bittorrent -x -cbm local-boot-media -bt-iface lsnet0 start cz-gpt sda")
         #expect(duplex.status == 1 && duplex.stderr.contains("-x (full duplex) is a multicast option"), "\(duplex.stderr)")
-        let noMedium = feeder(lan, work, "-b -md multicast --clients-to-wait 1 -dm start-new-dhcpd -mcast-iface lsnet0 --tftp-root \(work)/tftp start cz-gpt sda")
+        let noMedium = lab.feed("-b -md multicast --clients-to-wait 1 -dm start-new-dhcpd -mcast-iface lsnet0 --tftp-root \(work)/tftp start cz-gpt sda")
         #expect(noMedium.status == 1 && noMedium.stderr.contains("give the Clonezilla live medium"), "\(noMedium.stderr)")
-        let badConf = feeder(lan, work, "--config \(work)/root/cz-gpt/parts -b -md multicast --clients-to-wait 1 -mcast-iface lsnet0 start cz-gpt sda")
+        let badConf = lab.feed("--config \(work)/root/cz-gpt/parts -b -md multicast --clients-to-wait 1 -mcast-iface lsnet0 start cz-gpt sda")
         #expect(badConf.status == 1 && badConf.stderr.contains("expected \"key = value\""), "\(badConf.stderr)")
-        let hold = feeder(lan, work, "-b -md multicast -dm no-dhcpd -mcast-iface lsnet0 start cz-gpt sda")
+        let hold = lab.feed("-b -md multicast -dm no-dhcpd -mcast-iface lsnet0 start cz-gpt sda")
         #expect(hold.status == 1 && hold.stderr.contains("No time_to_wait"))
-        let disk = feeder(lan, work, "\(base) start cz-gpt sdb sdc")
+        let disk = lab.feed("\(base) start cz-gpt sdb sdc")
         #expect(disk.status == 1 && disk.stderr.contains("cannot be matched"), "\(disk.stderr)")
         // A busy port 80: the daemon cannot listen, start says why and leaves nothing running.
         let blocker = lan.start("srv", ["/usr/bin/python3", "-c", "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('\(lan.address("srv"))', 80)); s.listen(); time.sleep(60)"], log: work + "/blocker.log")
         usleep(500_000)
-        let busy = feeder(lan, work, "\(base) start cz-gpt sda")
+        let busy = lab.feed("\(base) start cz-gpt sda")
         #expect(busy.status == 1 && busy.stderr.contains("stopped while starting"), "\(busy.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work + "/state/feeder.pid"))
         kill(blocker.processIdentifier, SIGKILL)
         lan.wait(blocker, seconds: 5)
-        #expect(lan.shell("srv", "pgrep -f -- '[-]-state-dir \(work)/state'").status != 0)
+        #expect(lab.daemonGone)
         // A damaged payload: the restorable check refuses before anything listens; -sc0 skips it.
         let chunk = work + "/root/cz-gpt/sda2.vfat-ptcl-img.gz.aa"
         let original = try Data(contentsOf: URL(fileURLWithPath: chunk))
         var damaged = original
         damaged[damaged.count / 2] ^= 0xFF
         try damaged.write(to: URL(fileURLWithPath: chunk))
-        let corrupt = feeder(lan, work, "\(base) start cz-gpt sda")
+        let corrupt = lab.feed("\(base) start cz-gpt sda")
         #expect(corrupt.status == 1 && corrupt.stderr.contains("is not restorable") && corrupt.stderr.contains("sda2"), "\(corrupt.stderr)")
-        #expect(lan.shell("srv", "pgrep -f -- '[-]-state-dir \(work)/state'").status != 0 && !FileManager.default.fileExists(atPath: work + "/state/feeder.pid"))
+        #expect(lab.daemonGone && !FileManager.default.fileExists(atPath: work + "/state/feeder.pid"))
         try original.write(to: URL(fileURLWithPath: chunk))
         // Two starts: the second refuses while the first runs.
-        #expect(feeder(lan, work, "\(base) start cz-gpt sda").status == 0)
-        let second = feeder(lan, work, "\(base) start cz-gpt sda")
+        #expect(lab.feed("\(base) start cz-gpt sda").status == 0)
+        let second = lab.feed("\(base) start cz-gpt sda")
         #expect(second.status == 1 && second.stderr.contains("already running"), "\(second.stderr)")
     }
 }

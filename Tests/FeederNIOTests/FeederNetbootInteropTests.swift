@@ -7,28 +7,16 @@ import TestSupport
 /// its phases on the status page, writes its local-boot files when it reports success, and
 /// `stop` removes them and frees every port.
 @Suite(.serialized) struct FeederNetbootInteropTests {
-    static let feeder = TestEnv.tool("ocs-live-feed-img")
-
     @Test(.timeLimit(.minutes(3))) func oneClientFromLeaseToLocalBoot() throws {
-        guard TestEnv.isRoot else { return print("skipped: needs root (namespaces)") }
-        for tool in ["busybox", "tftp", "curl"] where TestEnv.which(tool) == nil { return print("skipped: \(tool) is not installed") }
         guard FileManager.default.fileExists(atPath: "/usr/lib/PXELINUX/pxelinux.0") else { return print("skipped: pxelinux is not installed") }
-        guard let lan = NetnsLAN.make(clients: 1, tag: "fnb") else { return }
-        let work = TestEnv.scratch("feeder-netboot")
-        let fm = FileManager.default
-        for dir in ["root", "live/live", "tftp"] { try fm.createDirectory(atPath: work + "/" + dir, withIntermediateDirectories: true) }
-        TestEnv.copyImage(TestEnv.fixture("cz-gpt/image"), to: work + "/root/cz-gpt")
+        guard let lab = FeederLab.make(clients: 1, tag: "fnb", needs: ["busybox", "tftp", "curl"], directories: ["live/live", "tftp"]) else { return }
+        defer { lab.close() }
+        let (lan, work, fm) = (lab.lan, lab.work, FileManager.default)
+        lab.common = "--tftp-root \(work)/tftp --live-media \(work)/live"
         for (name, size) in [("vmlinuz", 70_000), ("initrd.img", 90_000), ("filesystem.squashfs", 300_000)] {
             TestEnv.shell("head -c \(size) /dev/urandom > \(work)/live/live/\(name)")
         }
-        let feed = { (args: String) in
-            lan.shell("srv", "\(Self.feeder) -mp \(work)/root --state-dir \(work)/state --log-dir \(work)/logs --tftp-root \(work)/tftp --live-media \(work)/live \(args)")
-        }
-        defer {
-            _ = feed("stop")
-            lan.down()
-            TestEnv.cleanup(work)
-        }
+        let feed = lab.feed
         let start = feed("-b -md multicast --clients-to-wait 1 --max-time-to-wait 60 -dm start-new-dhcpd -cbm netboot -mcast-iface lsnet0 start cz-gpt sda")
         try #require(start.status == 0, "\(start.stderr)")
         let server = lan.address("srv")
@@ -69,7 +57,7 @@ import TestSupport
         let stop = feed("stop")
         #expect(stop.status == 0)
         #expect(!fm.fileExists(atPath: pxelinuxFile), "stop removes the per-client files")
-        #expect(lan.shell("srv", "pgrep -f -- '[-]-state-dir \(work)/state'").status != 0)
+        #expect(lab.daemonGone)
         let ports = lan.shell("srv", "ss -lnu; ss -lnt").stdout
         #expect(![":67 ", ":69 ", ":80 ", ":6461 "].contains { ports.contains($0) }, "\(ports)")
     }

@@ -8,13 +8,10 @@ import TestSupport
 /// pipelines. The shared GPT fixture was saved from `sda`; the client's disk is a loop device,
 /// so the feeder publishes the image converted to that name (contract §5.6).
 @Suite(.serialized) struct RealClonezillaInteropTests {
-    static let feeder = TestEnv.tool("ocs-live-feed-img")
     static let isolated = TestEnv.packageRoot + "/scripts/clonezilla-isolated.sh"
 
-    static func missingTool() -> String? {
-        ["ocs-live-get-img", "ocs-sr", "udp-receiver", "partclone.ext4", "partclone.vfat", "zstd", "gzip", "losetup", "partx", "unshare",
-         "e2fsck", "debugfs", "fsck.vfat", "sfdisk", "sgdisk", "partprobe"].first { TestEnv.which($0) == nil }
-    }
+    static let tools = ["ocs-live-get-img", "ocs-sr", "udp-receiver", "partclone.ext4", "partclone.vfat", "zstd", "gzip", "losetup", "partx",
+                        "unshare", "e2fsck", "debugfs", "fsck.vfat", "sfdisk", "sgdisk", "partprobe", "curl"]
 
     @Test(.timeLimit(.minutes(10))) func realClientAndTwoPipelinesRestoreFromOurFeeder() throws {
         try scenario(tag: "rc", source: { _ in "cz-gpt" }, options: "", decompressors: ["zstd -dc", "gzip -dc", "zstd -dc"])
@@ -47,25 +44,18 @@ import TestSupport
     /// Our feeder started with `options` on the source `source(work)` returns, the real client
     /// and two pipelines; every check of the restored disks.
     func scenario(tag: String, source: (String) throws -> String, options: String, decompressors: [String]) throws {
-        guard TestEnv.isRoot else { return print("skipped: needs root (namespaces, loop devices)") }
-        if let tool = Self.missingTool() { return print("skipped: \(tool) is not installed (Debian packages clonezilla, udpcast, partclone, ...)") }
-        guard let lan = NetnsLAN.make(clients: 3, tag: tag) else { return }
-        let work = TestEnv.scratch("realclient")
-        let fm = FileManager.default
-        for dir in ["root", "tftp/pxelinux.cfg", "tftp/grub", "iso"] { try fm.createDirectory(atPath: work + "/" + dir, withIntermediateDirectories: true) }
-        TestEnv.copyImage(TestEnv.fixture("cz-gpt/image"), to: work + "/root/cz-gpt")
+        guard let lab = FeederLab.make(clients: 3, tag: tag, needs: Self.tools, directories: ["tftp/pxelinux.cfg", "tftp/grub", "iso"]) else { return }
+        let (lan, work, fm, feed) = (lab.lan, lab.work, FileManager.default, lab.feed)
+        lab.common = "--tftp-root \(work)/tftp"
         TestEnv.zeroFile(work + "/c1-disk.img", size: 32 << 20)
         let attach = TestEnv.run("losetup", ["-f", "--show", work + "/c1-disk.img"])
         let device = attach.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let feed = { (args: String) in lan.shell("srv", "\(Self.feeder) -mp \(work)/root --state-dir \(work)/state --log-dir \(work)/logs --tftp-root \(work)/tftp \(args)") }
         defer {
-            _ = feed("stop")
-            lan.down()
+            lab.close()
             if device.hasPrefix("/dev/loop") {
                 TestEnv.run("partx", ["-d", device])
                 TestEnv.run("losetup", ["-d", device])
             }
-            if ProcessInfo.processInfo.environment["LITESERVER_KEEP"] == nil { TestEnv.cleanup(work) } else { print("kept \(work)") }
         }
         try #require(attach.status == 0 && device.hasPrefix("/dev/loop"), "losetup: \(attach.stderr)")
         let disk = String(device.dropFirst(5))
@@ -150,7 +140,7 @@ import TestSupport
         let stop = feed("stop")
         #expect(stop.status == 0, "\(stop.stderr)")
         #expect(!fm.fileExists(atPath: work + "/state/feeder.pid"), "the lock is gone")
-        #expect(lan.shell("srv", "pgrep -f -- '[-]-state-dir \(work)/state'").status != 0, "no feeder process is left")
+        #expect(lab.daemonGone, "no feeder process is left")
         #expect(((try? fm.contentsOfDirectory(atPath: work + "/tftp/pxelinux.cfg")) ?? ["?"]).isEmpty, "per-client files removed by stop")
     }
 }

@@ -7,26 +7,14 @@ import TestSupport
 /// private /home/partimag) publishes for the same image and options: `ocs-client-run.conf` byte
 /// for byte, and the tarball member for member (names, types, sizes, contents).
 @Suite(.serialized) struct RealFeederComparisonTests {
-    static let feeder = TestEnv.tool("ocs-live-feed-img")
     static let isolated = TestEnv.packageRoot + "/scripts/clonezilla-isolated.sh"
     static let options = "-b -md multicast -dm no-dhcpd -cbm local-boot-media -lscm massive-deployment -mdst from-image --clients-to-wait 2 -mcast-iface lsnet0"
 
     @Test(.timeLimit(.minutes(4))) func confAndTarballEqualTheRealFeeders() throws {
-        guard TestEnv.isRoot else { return print("skipped: needs root (namespaces)") }
-        for tool in ["ocs-live-feed-img", "ocs-chkimg", "rsync", "unshare", "curl", "tar", "udp-sender"] where TestEnv.which(tool) == nil {
-            return print("skipped: \(tool) is not installed (Debian packages clonezilla, drbl, rsync, udpcast)")
-        }
-        guard let lan = NetnsLAN.make(clients: 1, tag: "rf") else { return }
-        let work = TestEnv.scratch("realfeeder")
-        let fm = FileManager.default
-        for dir in ["root", "iso", "real", "ours"] { try fm.createDirectory(atPath: work + "/" + dir, withIntermediateDirectories: true) }
-        TestEnv.copyImage(TestEnv.fixture("cz-gpt/image"), to: work + "/root/cz-gpt")
-        let ours = { (args: String) in lan.shell("srv", "\(Self.feeder) -mp \(work)/root --state-dir \(work)/state --log-dir \(work)/logs \(args)") }
-        defer {
-            _ = ours("stop")
-            lan.down()
-            TestEnv.cleanup(work)
-        }
+        guard let lab = FeederLab.make(clients: 1, tag: "rf", needs: ["ocs-live-feed-img", "ocs-chkimg", "rsync", "unshare", "curl", "tar", "udp-sender"],
+                                       directories: ["iso", "real", "ours"]) else { return }
+        defer { lab.close() }
+        let (lan, work, ours, fm) = (lab.lan, lab.work, lab.feed, FileManager.default)
         let server = lan.address("srv")
         let fetch = { (into: String) -> Bool in
             lan.shell("c1", "curl -sf -o \(work)/\(into)/ocs-client-run.conf http://\(server)/ocs-client-run.conf && curl -sf -o \(work)/\(into)/img-wo-fs.tar.xz http://\(server)/img-wo-fs.tar.xz").status == 0
@@ -41,17 +29,21 @@ import TestSupport
               ocs-live-feed-img -icol \(Self.options) start cz-gpt sda
             """], log: work + "/real-feeder.log")
         var published = false
-        for _ in 0..<120 where real.isRunning && !published {
-            sleep(1)
+        let realStarted = Date()
+        for _ in 0..<600 where real.isRunning && !published {
+            usleep(200_000)
             published = fetch("real")
         }
+        let realSeconds = Date().timeIntervalSince(realStarted)
         kill(real.processIdentifier, SIGKILL)   // unshare --kill-child: the namespace and all in it end
         lan.wait(real, seconds: 10)
         try #require(published, "the real feeder did not publish within 120 s: \((try? String(contentsOfFile: work + "/real-feeder.log", encoding: .utf8)) ?? "")")
 
+        let ourStarted = Date()
         let start = ours("\(Self.options) start cz-gpt sda")
         try #require(start.status == 0, "\(start.stderr)")
         try #require(fetch("ours"))
+        print(String(format: "figure: start -> job published: real ocs-live-feed-img %.1f s, ours %.1f s (both check the image first)", realSeconds, Date().timeIntervalSince(ourStarted)))
 
         let realConf = try String(contentsOfFile: work + "/real/ocs-client-run.conf", encoding: .utf8)
         let ourConf = try String(contentsOfFile: work + "/ours/ocs-client-run.conf", encoding: .utf8)

@@ -8,24 +8,13 @@ import TestSupport
 /// from the page's API, the command through SIGUSR1) releasing a session that waits for more
 /// receivers than came.
 @Suite(.serialized) struct StatusPageInteropTests {
-    static let feeder = TestEnv.tool("ocs-live-feed-img")
-
     @Test(.timeLimit(.minutes(4))) func pageStatusAndStartNow() throws {
-        guard TestEnv.isRoot else { return print("skipped: needs root (namespaces)") }
-        for tool in ["udp-receiver", "curl"] where TestEnv.which(tool) == nil { return print("skipped: \(tool) is not installed") }
         guard let chromium = TestEnv.which("chromium-headless-shell") ?? TestEnv.which("chromium") else {
             return print("skipped: chromium-headless-shell (or chromium) is not installed")
         }
-        guard let lan = NetnsLAN.make(clients: 2, tag: "sp") else { return }
-        let work = TestEnv.scratch("status-page")
-        try FileManager.default.createDirectory(atPath: work + "/root", withIntermediateDirectories: true)
-        TestEnv.copyImage(TestEnv.fixture("cz-gpt/image"), to: work + "/root/cz-gpt")
-        let feed = { (args: String) in lan.shell("srv", "\(Self.feeder) -mp \(work)/root --state-dir \(work)/state --log-dir \(work)/logs \(args)") }
-        defer {
-            _ = feed("stop")
-            lan.down()
-            TestEnv.cleanup(work)
-        }
+        guard let lab = FeederLab.make(clients: 2, tag: "sp", needs: ["udp-receiver", "curl"]) else { return }
+        defer { lab.close() }
+        let (lan, work, feed) = (lab.lan, lab.work, lab.feed)
         // Five clients expected, one comes: without start-now stream 1 would wait 200 s.
         let start = feed("-b -md multicast --clients-to-wait 5 --max-time-to-wait 200 -cbm local-boot-media -mcast-iface lsnet0 start cz-gpt sda")
         try #require(start.status == 0, "\(start.stderr)")

@@ -134,7 +134,11 @@ import TestSupport
                      "grub/grub.cfg-drbl-" + clientIP, "grub/grub.cfg-drbl-" + mac] {
             #expect(fm.fileExists(atPath: work + "/tftp/" + name), "local-boot file \(name)")
         }
-        let status = feed("status")
+        var status = feed("status")
+        for _ in 0..<20 where !status.stdout.contains("client \(clientIP) \(mac): done") {   // status.json is rewritten twice a second
+            usleep(250_000)
+            status = feed("status")
+        }
         #expect(status.status == 0 && status.stdout.contains("client \(clientIP) \(mac): done"), "\(status.stdout)\(status.stderr)")
 
         let stop = feed("stop")

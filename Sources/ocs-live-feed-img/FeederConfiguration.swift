@@ -34,6 +34,8 @@ struct FeederConfiguration {
         logs = invocation.logDirectory ?? logs
         menu.tftpRoot = invocation.tftpRoot ?? menu.tftpRoot
         menu.liveMedia = invocation.liveMedia ?? menu.liveMedia
+        // -lscm decides what the netbooted clients run: the job, or Clonezilla's own menus.
+        if let mode = invocation.clientMode { menu.purpose = mode.rawValue }
     }
 
     /// The pid of the running feeder, if its lock names a live process.

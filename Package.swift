@@ -77,6 +77,8 @@ let package = Package(
             "NetBootNIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "GetImg"),
+        .testTarget(name: "GetImgTests", dependencies: ["GetImg", "Feeder", "TestSupport"]),
         .executableTarget(name: "ocs-live-feed-img", dependencies: [
             "Feeder", "FeederNIO", "NetBootNIO", "NetBoot", "NetworkNIO", "ClonezillaImage", "Restore", "BitTorrentNIO", "BitTorrent", "DHCP",
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -77,7 +77,7 @@ let package = Package(
             "NetBootNIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .target(name: "GetImg"),
+        .target(name: "GetImg", dependencies: ["CLZMA"]),
         .testTarget(name: "GetImgTests", dependencies: ["GetImg", "Feeder", "TestSupport"]),
         .executableTarget(name: "ocs-live-feed-img", dependencies: [
             "Feeder", "FeederNIO", "NetBootNIO", "NetBoot", "NetworkNIO", "ClonezillaImage", "Restore", "BitTorrentNIO", "BitTorrent", "DHCP",

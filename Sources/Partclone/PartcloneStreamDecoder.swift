@@ -28,6 +28,9 @@ public struct PartcloneStreamDecoder: PayloadDecoder {
     public private(set) var wroteUnverifiedData = false
 
     private let limits: Limits
+    /// Asked once the header is read, before any block is written: a receiver checks that the
+    /// stream is the partition it expects (file system, device size) and throws otherwise.
+    public var headerCheck: (@Sendable (ImageHeader) throws -> Void)?
     private var phase = Phase.header
     private var scratch: [UInt8] = []
     private var bitmapBytesSeen: UInt64 = 0
@@ -103,6 +106,7 @@ public struct PartcloneStreamDecoder: PayloadDecoder {
                 throw PartcloneError.invalidHeaderField(field: "totalblock", value: String(parsed.totalBlocks),
                                                         reason: "larger than the supported \(limits.maxTotalBlocks) blocks")
             }
+            try headerCheck?(parsed)
             header = parsed
             scratch = []
             usedMap = UsedBlockMap(totalBlocks: parsed.totalBlocks, allUsed: parsed.bitmapMode == .none)

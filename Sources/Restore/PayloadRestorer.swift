@@ -7,10 +7,16 @@ import Partclone
 public struct PayloadRestorer {
     public let payload: Payload
     public let directory: String
+    /// Receive the payload from here instead of its chunk files.
+    public var stream: PayloadStream?
+    /// Checks a partclone header before any block is written (a received stream must be the
+    /// partition it is written to).
+    public var headerCheck: (@Sendable (ImageHeader) throws -> Void)?
 
-    public init(payload: Payload, directory: String) {
+    public init(payload: Payload, directory: String, stream: PayloadStream? = nil) {
         self.payload = payload
         self.directory = directory
+        self.stream = stream
     }
 
     func restore(into target: RestoreTarget, at base: UInt64, limit: UInt64, progress: ProgressMeter) throws(RestoreError) {
@@ -24,8 +30,10 @@ public struct PayloadRestorer {
         if case .ntfsclone = payload.kind {
             throw .payload(partition: payload.partition, chunk: payload.chunks[0], detail: "ntfsclone images are not supported yet")
         }
-        let source = try PayloadSource(payload: payload, directory: directory)
-        var decoder: any PayloadDecoder = payload.kind == .raw ? RawStreamDecoder(expectedBytes: rawLimit) : PartcloneStreamDecoder()
+        let source = try PayloadSource(payload: payload, directory: directory, stream: stream)
+        var partclone = PartcloneStreamDecoder()
+        partclone.headerCheck = headerCheck
+        var decoder: any PayloadDecoder = payload.kind == .raw ? RawStreamDecoder(expectedBytes: rawLimit) : partclone
         do {
             try DecodePipeline().run(produce: { emit in try source.run(output: emit) },
                                      consume: { bytes in try decoder.consume(bytes, into: &sink) })

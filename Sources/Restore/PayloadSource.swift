@@ -14,17 +14,23 @@ final class PayloadSource {
     private(set) var chunkStarts: [(chunk: String, decodedOffset: UInt64)] = []
     private(set) var currentChunk: String
     private let readSize: Int
+    /// The payload arrives on this descriptor (a receiver's pipe) instead of its chunk files,
+    /// which are then empty placeholders that only name the format.
+    private let stream: PayloadStream?
 
-    init(payload: Payload, directory: String, readSize: Int = 4 << 20) throws(RestoreError) {
+    init(payload: Payload, directory: String, readSize: Int = 4 << 20, stream: PayloadStream? = nil) throws(RestoreError) {
         self.payload = payload
         self.directory = directory
         self.readSize = readSize
-        currentChunk = payload.chunks[0]
+        self.stream = stream
+        currentChunk = stream?.name ?? payload.chunks[0]
         if let suffix = payload.compressionSuffix {
             guard let format = CompressionFormat(suffix: suffix) else {
                 throw .payload(partition: payload.partition, chunk: payload.chunks[0], detail: "unknown compression .\(suffix)")
             }
             self.format = format
+        } else if let stream {
+            throw .payload(partition: payload.partition, chunk: stream.name, detail: "a legacy image name without a compression suffix cannot be received as a stream")
         } else {
             let magic = try PayloadSource.readPrefix(directory + "/" + payload.chunks[0], count: 16, partition: payload.partition)
             // Legacy names carry no suffix; a stream without a known magic is stored uncompressed.
@@ -61,13 +67,13 @@ final class PayloadSource {
             try output(bytes)
         }
         var buffer = [UInt8](repeating: 0, count: readSize)
-        for chunk in payload.chunks {
+        for chunk in stream.map({ [$0.name] }) ?? payload.chunks {
             currentChunk = chunk
             chunkStarts.append((chunk, decodedBytes))
-            let path = directory + "/" + chunk
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            let path = stream == nil ? directory + "/" + chunk : chunk
+            let fd = stream?.descriptor ?? open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw RestoreError.payload(partition: payload.partition, chunk: chunk, detail: String(cString: strerror(errno))) }
-            defer { close(fd) }
+            defer { if stream == nil { close(fd) } }
             var total = 0
             while true {
                 let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -84,7 +90,18 @@ final class PayloadSource {
             if total == 0 { throw RestoreError.image(.emptyChunk(chunk: path)) }
         }
         do { try decoder.finish(output: counted) } catch let error as CompressionError {
-            throw RestoreError.payload(partition: payload.partition, chunk: payload.chunks.last!, detail: error.description)
+            throw RestoreError.payload(partition: payload.partition, chunk: stream?.name ?? payload.chunks.last!, detail: error.description)
         }
+    }
+}
+
+/// A payload that arrives as a byte stream (multicast receiver, pipe): where to read it and
+/// what to call it in messages. The caller owns and closes the descriptor.
+public struct PayloadStream: Sendable {
+    public var descriptor: Int32
+    public var name: String
+    public init(descriptor: Int32, name: String) {
+        self.descriptor = descriptor
+        self.name = name
     }
 }

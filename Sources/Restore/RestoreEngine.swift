@@ -15,8 +15,10 @@ public struct RestoreEngine: Sendable {
 
     // MARK: restoredisk
 
-    public func restoreDisk(imageDirectory: String, targets: [String]) throws(RestoreError) {
-        let image = try loadImage(imageDirectory)
+    /// `streams`: the payloads are received (multicast) instead of read from the image, which
+    /// may then be a pseudo image; each partition's stream is checked before it is written.
+    public func restoreDisk(imageDirectory: String, targets: [String], streams: (any PayloadStreamSource)? = nil) throws(RestoreError) {
+        let image = try loadImage(imageDirectory, received: streams != nil)
         guard !image.disks.isEmpty else {
             throw .usage("\(imageDirectory) is a partition image (no \"disk\" file); use restoreparts")
         }
@@ -27,9 +29,10 @@ public struct RestoreEngine: Sendable {
         try verifyChecksums(image)
         var plans: [DiskPlan] = []
         for (disk, targetPath) in zip(image.disks, targets) {
-            plans.append(try planDisk(disk, image: image, targetPath: targetPath))
+            plans.append(try planDisk(disk, image: image, targetPath: targetPath, received: streams != nil))
         }
-        for plan in plans { try restore(plan, image: image) }
+        var streamIndex = 0
+        for plan in plans { try restore(plan, image: image, streams: streams, streamIndex: &streamIndex) }
     }
 
     /// One disk's restore, decided and checked before anything is written.
@@ -43,7 +46,7 @@ public struct RestoreEngine: Sendable {
         let createSize: UInt64?
     }
 
-    private func planDisk(_ disk: ImageDirectory.Disk, image: ImageDirectory, targetPath: String) throws(RestoreError) -> DiskPlan {
+    private func planDisk(_ disk: ImageDirectory.Disk, image: ImageDirectory, targetPath: String, received: Bool) throws(RestoreError) -> DiskPlan {
         let info = try RestoreTarget.inspect(targetPath)
         var table = disk.partitionTable
         let sector = UInt64(table.sectorSize)
@@ -80,12 +83,12 @@ public struct RestoreEngine: Sendable {
                 throw .targetTooSmall(target: targetPath, neededBytes: offset + size, actualBytes: targetBytes, reason: "partition \(part)")
             }
             jobs.append(try JobChecks.job(partition: part, payload: image.payloads[part]!, directory: image.path,
-                                          offset: offset, size: size, options: options))
+                                          offset: offset, size: size, options: options, received: received))
         }
         return DiskPlan(disk: disk, targetPath: targetPath, table: table, jobs: jobs, createSize: createSize)
     }
 
-    private func restore(_ plan: DiskPlan, image: ImageDirectory) throws(RestoreError) {
+    private func restore(_ plan: DiskPlan, image: ImageDirectory, streams: (any PayloadStreamSource)?, streamIndex: inout Int) throws(RestoreError) {
         let (disk, targetPath, table, createSize) = (plan.disk, plan.targetPath, plan.table, plan.createSize)
         // One open for the whole disk; sfdisk opens the device itself and does not ask for
         // exclusive access, so our O_EXCL descriptor does not stand in its way.
@@ -98,7 +101,10 @@ public struct RestoreEngine: Sendable {
         if options.restoreHiddenData, table.label == .dos, let hidden = disk.hiddenDataFile {
             try restoreHiddenData(image.file(hidden), table: table, target: target)
         }
-        for job in plan.jobs { try restorePartition(job, image: image, target: target) }
+        for job in plan.jobs {
+            try restorePartition(job, image: image, target: target, streams: streams, streamIndex: streamIndex)
+            streamIndex += 1
+        }
         try restoreSwap(disk: disk, table: table, target: target)
         if !options.skipBootCode, let mbr = disk.mbrFile {
             let code = try readFile(image.file(mbr))
@@ -134,6 +140,7 @@ public struct RestoreEngine: Sendable {
     }
 
     // MARK: restoreparts
+
 
     public func restoreParts(imageDirectory: String, partitions: [String], targets: [String]) throws(RestoreError) {
         let image = try loadImage(imageDirectory)
@@ -187,7 +194,8 @@ public struct RestoreEngine: Sendable {
 
     // MARK: shared
 
-    private func restorePartition(_ job: PartitionJob, image: ImageDirectory, target: RestoreTarget) throws(RestoreError) {
+    private func restorePartition(_ job: PartitionJob, image: ImageDirectory, target: RestoreTarget,
+                                  streams: (any PayloadStreamSource)? = nil, streamIndex: Int = 0) throws(RestoreError) {
         let kind: String
         switch job.payload.kind {
         case .partclone(let fs): kind = "\(fs), partclone"
@@ -196,15 +204,28 @@ public struct RestoreEngine: Sendable {
         }
         log.info("\(job.partition): restoring (\(kind), \(job.payload.chunks.count) chunk file(s)) → \(target.path) at byte \(job.offset)")
         let progress = ProgressMeter(name: job.partition, totalBytes: job.expectedBytes, live: log.liveProgress)
-        try PayloadRestorer(payload: job.payload, directory: image.path)
-            .restore(into: target, at: job.offset, limit: job.size, progress: progress)
+        var restorer = PayloadRestorer(payload: job.payload, directory: image.path)
+        guard let streams else {
+            try restorer.restore(into: target, at: job.offset, limit: job.size, progress: progress)
+            return log.info(progress.finishSummary())
+        }
+        let stream = try streams.open(partition: job.partition, index: streamIndex)
+        restorer.stream = stream
+        restorer.headerCheck = JobChecks.streamCheck(partition: job.partition, payload: job.payload, size: job.size, options: options, stream: stream.name)
+        do {
+            try restorer.restore(into: target, at: job.offset, limit: job.size, progress: progress)
+            streams.close(stream, succeeded: true)
+        } catch {
+            streams.close(stream, succeeded: false)
+            throw error
+        }
         log.info(progress.finishSummary())
     }
 
-    private func loadImage(_ path: String) throws(RestoreError) -> ImageDirectory {
+    private func loadImage(_ path: String, received: Bool = false) throws(RestoreError) -> ImageDirectory {
         let image: ImageDirectory
         do { image = try ImageDirectory.load(path) } catch { throw .image(error) }
-        if image.isPseudoImage {
+        if image.isPseudoImage && !received {
             throw .image(.notAnImage(directory: path, reason: "it is a pseudo image (00-pseudo-img-note.txt) without file-system data"))
         }
         return image

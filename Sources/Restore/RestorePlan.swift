@@ -21,10 +21,14 @@ enum JobChecks {
     /// Reads the stream's header (unless `-scr`) and checks it against the partition it is
     /// about to overwrite: same kind of file system, and a device size that fits.
     static func job(partition: String, payload: Payload, directory: String, offset: UInt64, size: UInt64,
-                    options: RestoreOptions) throws(RestoreError) -> PartitionJob {
+                    options: RestoreOptions, received: Bool = false) throws(RestoreError) -> PartitionJob {
         let restorer = PayloadRestorer(payload: payload, directory: directory)
-        // `-scr` skips reading headers, but an unsupported format is still refused up front.
-        let header = options.skipRestorableCheck && payload.kind != .ntfsclone ? nil : try restorer.header()
+        if received, payload.kind == .ntfsclone {
+            throw .payload(partition: partition, chunk: payload.chunks[0], detail: "ntfsclone images are not supported yet")
+        }
+        // `-scr` skips reading headers, but an unsupported format is still refused up front;
+        // a received stream is checked when its header arrives (`streamCheck`).
+        let header = received || options.skipRestorableCheck && payload.kind != .ntfsclone ? nil : try restorer.header()
         if let header, case .partclone(let fs) = payload.kind {
             guard FileSystemNames.compatible(nameFS: fs, headerFS: header.fileSystem) else {
                 throw .streamMismatch(partition: partition,
@@ -37,4 +41,27 @@ enum JobChecks {
         }
         return PartitionJob(partition: partition, payload: payload, offset: offset, size: size, header: header)
     }
+
+    /// The same checks for a received stream, made when its header arrives and before any block
+    /// is written: a stream of another partition (5.5) is refused instead of written.
+    static func streamCheck(partition: String, payload: Payload, size: UInt64, options: RestoreOptions,
+                            stream: String) -> @Sendable (ImageHeader) throws -> Void {
+        { header in
+            if case .partclone(let fs) = payload.kind, !FileSystemNames.compatible(nameFS: fs, headerFS: header.fileSystem) {
+                throw RestoreError.streamMismatch(partition: partition,
+                                                  reason: "\(stream) carries a \(header.fileSystem) file system, the image says \(fs): it is another partition's stream; nothing was written")
+            }
+            if !options.ignoreDiskSize && header.deviceSize > size {
+                throw RestoreError.streamMismatch(partition: partition,
+                                                  reason: "\(stream) carries a \(header.deviceSize)-byte device for a \(size)-byte partition: it is another partition's stream; nothing was written")
+            }
+        }
+    }
+}
+
+/// Where received payloads come from, asked once per partition in restore order; told when
+/// each stream is done with (to end its receiver).
+public protocol PayloadStreamSource: Sendable {
+    func open(partition: String, index: Int) throws(RestoreError) -> PayloadStream
+    func close(_ stream: PayloadStream, succeeded: Bool)
 }

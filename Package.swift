@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "ocs-bt", targets: ["ocs-bt"]),
         .executable(name: "ocs-netboot", targets: ["ocs-netboot"]),
         .executable(name: "ocs-live-feed-img", targets: ["ocs-live-feed-img"]),
+        .executable(name: "ocs-live-get-img", targets: ["ocs-live-get-img"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -78,7 +79,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "GetImg", dependencies: ["CLZMA"]),
+        .target(name: "GetImgNIO", dependencies: [
+            "GetImg", "Restore", "UDPCast", "UDPCastNIO", "NetworkNIO",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         .testTarget(name: "GetImgTests", dependencies: ["GetImg", "Feeder", "TestSupport"]),
+        .executableTarget(name: "ocs-live-get-img", dependencies: [
+            "GetImg", "GetImgNIO", "Restore", "NetworkNIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "ocs-live-feed-img", dependencies: [
             "Feeder", "FeederNIO", "NetBootNIO", "NetBoot", "NetworkNIO", "ClonezillaImage", "Restore", "BitTorrentNIO", "BitTorrent", "DHCP",
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -28,13 +28,34 @@ public struct NetworkInterface: Sendable {
         }
     }
 
-    public static func resolve(_ spec: String?) throws -> NetworkInterface {
-        let devices = try System.enumerateDevices().compactMap { device -> NetworkInterface? in
+    /// Every interface with an IPv4 address.
+    public static func all() throws -> [NetworkInterface] {
+        try System.enumerateDevices().compactMap { device -> NetworkInterface? in
             guard let address = device.address.flatMap(IPv4Address.init(socketAddress:)) else { return nil }
             return NetworkInterface(name: device.name, address: address,
                                     netmask: device.netmask.flatMap(IPv4Address.init(socketAddress:)),
                                     broadcast: device.broadcastAddress.flatMap(IPv4Address.init(socketAddress:)), device: device)
         }
+    }
+
+    /// The interface whose subnet holds `destination` (a client facing its server), else the
+    /// default route's.
+    public static func facing(_ destination: IPv4Address) throws -> NetworkInterface {
+        let devices = try all()
+        if let direct = devices.first(where: { interface in
+            guard let mask = interface.netmask, !interface.name.hasPrefix("lo") else { return false }
+            return interface.address.value & mask.value == destination.value & mask.value
+        }) { return direct }
+        return try resolve(nil)
+    }
+
+    /// The hardware address, lower case with colons (from sysfs).
+    public var mac: String? {
+        (try? String(contentsOfFile: "/sys/class/net/\(name)/address", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public static func resolve(_ spec: String?) throws -> NetworkInterface {
+        let devices = try all()
         if let spec {
             if let exact = devices.first(where: { $0.name == spec || $0.address.description == spec }) { return exact }
             if let prefix = devices.first(where: { $0.name.hasPrefix(spec) }) { return prefix }

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import GetImg
+import GetImgNIO
+import NetworkNIO
+import Restore
+
+/// `ocs-live-get-img [-b] [-icol] [-d DEV] [-v] [SERVER]` — the Lite Server client: fetches the
+/// job (as data, never run), unpacks the pseudo image, receives each partition by multicast
+/// straight into the restore engine, and reports to the server.
+struct GetImgCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ocs-live-get-img",
+        abstract: "Restore this machine from a Clonezilla Lite Server (multicast).",
+        discussion: "SERVER defaults to the default gateway. This build receives multicast/broadcast jobs; BitTorrent jobs are refused with a clear message.")
+
+    @Flag(name: [.customShort("b"), .customLong("batch"), .customLong("batch-mode")], help: "Batch mode: no questions, plain progress lines.")
+    var batch = false
+    @Flag(name: [.customLong("icol", withSingleDash: true), .customLong("ignore-check-ocs-live")], help: "Accepted for compatibility (this client runs anywhere).")
+    var ignoreLiveCheck = false
+    @Option(name: [.customShort("d"), .customLong("dest-dev")], help: "Destination disk instead of the job's (sda, nvme0n1, /dev/loop0, or an image file path).")
+    var destination: String?
+    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Verbose.")
+    var verbose = false
+    @Option(name: .customLong("timeout"), help: "Seconds to wait for each partition's sender before giving up (default 300).")
+    var startTimeout = 300.0
+    @Option(name: .customLong("receive-timeout"), help: "Seconds of silence, once data flows, before giving up (default 60).")
+    var receiveTimeout = 60.0
+    @Option(name: .customLong("fetch-timeout"), help: "Seconds to keep retrying the job files (default 120).")
+    var fetchTimeout = 120.0
+    @Flag(name: .customLong("no-report"), help: "Do not report to the server's TCP 6461.")
+    var noReport = false
+    @Argument(help: "The Lite Server's IPv4 address.")
+    var server: String?
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("ocs-live-get-img: " + $0 + "\n").utf8)) }
+        func fail(_ message: String) -> ExitCode {
+            log(message)
+            return ExitCode(1)
+        }
+        // Where the server is and which interface faces it.
+        let serverText: String
+        if let server {
+            serverText = server
+        } else if let route = NetworkInterface.defaultRouteInterface(), let gateway = NetworkInterface.defaultGateway(on: route) {
+            serverText = "\(gateway)"
+            log("no server given: using the default gateway \(gateway)")
+        } else {
+            throw fail("no server given and no default gateway: name the Lite Server's address")
+        }
+        guard let serverAddress = IPv4Address(serverText) else { throw fail("\(serverText): not an IPv4 address (the server's port is always 80)") }
+        let interface: NetworkInterface
+        do { interface = try NetworkInterface.facing(serverAddress) } catch { throw fail("no interface reaches \(serverAddress): \(error)") }
+
+        // The job, as data.
+        var fetcher = JobFetcher(server: serverText)
+        fetcher.totalTimeout = fetchTimeout
+        let job: ClientJob
+        do {
+            let text = String(decoding: try fetcher.get("/ocs-client-run.conf", log: log), as: UTF8.self)
+            job = try ClientJob(parsing: text)
+        } catch let error as ClientJob.Failure {
+            throw fail("\(error)")
+        } catch {
+            throw fail("\(error)")
+        }
+        for skipped in job.options.skipped { log("skipped: \(skipped)") }
+        guard job.transport == .multicast else { throw fail("the job is a BitTorrent restore (\(job.wholeDisks ? "bt_restoredisk" : "bt_restoreparts")); this build receives multicast only") }
+        guard job.wholeDisks else { throw fail("the job restores partitions (multicast_restoreparts); this build restores whole disks only") }
+
+        // The pseudo image, unpacked into a private directory.
+        let work = NSTemporaryDirectory() + "liteserver-get-img-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let imageDirectory = work + "/" + job.imagePrefix
+        do {
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            let tarball = try fetcher.get("/" + job.pseudoImage, log: log)
+            try Data(tarball).write(to: URL(fileURLWithPath: work + "/pseudo.tar.xz"))
+            try PseudoImageUnpacker.unpack(work + "/pseudo.tar.xz", into: imageDirectory)
+        } catch {
+            throw fail("pseudo image \(job.pseudoImage): \(error)")
+        }
+
+        // Targets: -d, else the job's devices; a name means /dev/<name>, a path is used as is.
+        let names = destination.map { [$0] } ?? job.restoreDevices
+        guard !names.isEmpty else { throw fail("the job names no destination device; give -d DEV") }
+        let targets = names.map { $0.contains("/") ? $0 : "/dev/" + $0 }
+        var options = RestoreOptions()
+        options.batch = true
+        options.keepPartitionTable = job.options.keepPartitionTable
+        options.skipBootCode = job.options.skipBootCode
+        options.restoreHiddenData = job.options.restoreHiddenData
+        options.ignoreDiskSize = job.options.ignoreDiskSize
+        options.verbose = verbose
+        var settings = MulticastStreams.Settings(interface: interface)
+        settings.portBase = job.options.multicastPort ?? 2232
+        settings.startTimeout = startTimeout
+        settings.receiveTimeout = receiveTimeout
+        let streams = MulticastStreams(settings: settings, log: log)
+        let live = !batch && isatty(STDERR_FILENO) == 1
+        let engine = RestoreEngine(options: options, log: RestoreLog(info: log, verbose: { if verbose { log($0) } }, liveProgress: live))
+        let started = Date()
+        var failure: String?
+        do {
+            try engine.restoreDisk(imageDirectory: imageDirectory, targets: targets, streams: streams)
+        } catch {
+            failure = streams.lastFailure.map { "\($0) (\(error))" } ?? "\(error)"
+        }
+        let minutes = Date().timeIntervalSince(started) / 60
+        let parts = ((try? String(contentsOfFile: imageDirectory + "/parts", encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace)
+        let entries = parts.map { " /dev/\($0), \(failure == nil ? "success" : "***FAIL***"), \(Self.minutes(minutes)) mins;" }.joined()
+        let report = "\(interface.address) \(interface.mac ?? "00:00:00:00:00:00") Multicast restored \(job.imagePrefix),\(entries)"
+        if !noReport {
+            if let problem = ReportSender.send(report, to: serverText) { log("report not sent: \(problem)") } else { log("reported to \(serverText):6461") }
+        }
+        if let failure { throw fail("restore failed: \(failure)") }
+        log("restore of \(job.imagePrefix) to \(targets.joined(separator: " ")) finished in \(Int(minutes * 60)) s")
+        switch job.options.postAction {
+        case .none: break
+        case .reboot, .poweroff:
+            log("post-action \(job.options.postAction == .reboot ? "reboot" : "poweroff") requested by the job: run it yourself (this build does not power machines off)")
+        }
+    }
+
+    /// Clonezilla's minutes: three decimals, no leading zero below one (".135", "10.251").
+    static func minutes(_ value: Double) -> String {
+        let thousandths = Int((value * 1000).rounded())
+        let text = "\(thousandths / 1000).\(String(thousandths % 1000).leftPadded(3))"
+        return text.hasPrefix("0.") ? String(text.dropFirst()) : text
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}
+
+GetImgCommand.main()

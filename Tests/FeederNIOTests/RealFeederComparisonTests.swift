@@ -15,21 +15,14 @@ import TestSupport
                                        directories: ["iso", "real", "ours"]) else { return }
         defer { lab.close() }
         let (lan, work, ours, fm) = (lab.lan, lab.work, lab.feed, FileManager.default)
-        let server = lan.address("srv")
+        let server = lab.server
         let fetch = { (into: String) -> Bool in
             lan.shell("c1", "curl -sf -o \(work)/\(into)/ocs-client-run.conf http://\(server)/ocs-client-run.conf && curl -sf -o \(work)/\(into)/img-wo-fs.tar.xz http://\(server)/img-wo-fs.tar.xz").status == 0
         }
 
-        // The real feeder; its y/N prompt reads a FIFO held open (EOF would make it spin).
-        let fifo = work + "/prompt"
-        TestEnv.run("mkfifo", [fifo])
-        let real = lan.start("srv", ["/bin/bash", "-c", """
-            exec 0<>\(fifo)
-            ISOLATED_BINDS=\(work)/root:/home/partimag exec unshare -m -p -f --kill-child --mount-proc --propagation private \(Self.isolated) \(work)/iso srv \
-              ocs-live-feed-img -icol \(Self.options) start cz-gpt sda
-            """], log: work + "/real-feeder.log")
-        var published = false
         let realStarted = Date()
+        let real = Self.startRealFeeder(lab, options: Self.options)
+        var published = false
         for _ in 0..<600 where real.isRunning && !published {
             usleep(200_000)
             published = fetch("real")
@@ -64,5 +57,40 @@ import TestSupport
         }
         let diff = TestEnv.run("diff", ["-r", "\(work)/real/x", "\(work)/ours/x"])
         #expect(diff.status == 0, "contents differ: \(diff.stdout)")
+    }
+
+    /// The real feeder, PID 1 of its own pid+mount namespace with the lab's image root on its
+    /// private /home/partimag; its y/N prompt reads a FIFO held open (EOF would make it spin).
+    /// SIGKILL of the returned process ends it and everything it started.
+    static func startRealFeeder(_ lab: FeederLab, options: String) -> Process {
+        let fifo = lab.work + "/prompt"
+        TestEnv.run("mkfifo", [fifo])
+        return lab.lan.start("srv", ["/bin/bash", "-c", """
+            exec 0<>\(fifo)
+            ISOLATED_BINDS=\(lab.work)/root:/home/partimag exec unshare -m -p -f --kill-child --mount-proc --propagation private \(isolated) \(lab.work)/iso srv \\
+              ocs-live-feed-img -icol \(options) start cz-gpt sda
+            """], log: lab.work + "/real-feeder.log")
+    }
+
+    /// Our client against the REAL feeder: the disk equals the real tools' restore and the real
+    /// ocsmgrd logs our report.
+    @Test(.timeLimit(.minutes(4))) func ourClientRestoresFromTheRealFeeder() throws {
+        guard let lab = FeederLab.make(clients: 1, tag: "rg", needs: ["ocs-live-feed-img", "ocs-chkimg", "rsync", "unshare", "udp-sender", "lighttpd"],
+                                       directories: ["iso"]) else { return }
+        defer { lab.close() }
+        let real = Self.startRealFeeder(lab, options: "-b -md multicast -dm no-dhcpd -cbm local-boot-media -lscm massive-deployment -mdst from-image --clients-to-wait 1 -mcast-iface lsnet0")
+        defer { kill(real.processIdentifier, SIGKILL); lab.lan.wait(real, seconds: 10) }
+        TestEnv.zeroFile(lab.work + "/c1.img", size: 32 << 20)
+        let client = lab.lan.shell("c1", "\(TestEnv.tool("ocs-live-get-img")) -b -d \(lab.work)/c1.img --fetch-timeout 150 --timeout 120 \(lab.server)")
+        #expect(client.status == 0, "\(client.stderr)\n\((try? String(contentsOfFile: lab.work + "/real-feeder.log", encoding: .utf8)) ?? "")")
+        let expected = try String(contentsOfFile: TestEnv.fixture("cz-gpt/expected/restored-disk.sha256"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(TestEnv.sha256(lab.work + "/c1.img") == expected)
+        let jobLog = lab.work + "/iso/srv-log/clonezilla/clonezilla-jobs.log"
+        var jobs = ""
+        for _ in 0..<50 where !jobs.contains(lab.lan.address("c1")) {
+            usleep(100_000)
+            jobs = (try? String(contentsOfFile: jobLog, encoding: .utf8)) ?? ""
+        }
+        #expect(jobs.contains("client \(lab.lan.address("c1")) (") && jobs.components(separatedBy: "success").count - 1 == 3, "real ocsmgrd's log: \(jobs)")
     }
 }

@@ -47,35 +47,11 @@ public struct JobFetcher: Sendable {
         }
     }
 
-    struct SocketError: Error, CustomStringConvertible {
-        let description: String
-    }
-
     /// One request on a fresh connection; everything the server sends until it closes.
     func exchange(_ path: String) throws -> [UInt8] {
-        guard let address = IPv4Address(server) else { throw SocketError(description: "\(server) is not an IPv4 address") }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SocketError(description: "socket: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: Int(requestTimeout), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var sin = address.sockaddr(port: port)
-        let connected = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard connected == 0 else { throw SocketError(description: "connect: \(String(cString: strerror(errno)))") }
-        let request = HTTPResponse.request(path: path, host: server)
-        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
-            throw SocketError(description: "send: \(String(cString: strerror(errno)))")
-        }
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { break }
-            guard n > 0 else { throw SocketError(description: "receive: \(errno == EAGAIN ? "no data for \(Int(requestTimeout)) s" : String(cString: strerror(errno)))") }
-            received += buffer[0..<n]
-            guard received.count <= maximumBytes else { throw SocketError(description: "more than \(maximumBytes) bytes") }
-        }
-        return received
+        guard let address = IPv4Address(server) else { throw TCPConnection.Failure(description: "\(server) is not an IPv4 address") }
+        let connection = try TCPConnection(to: address, port: port, timeout: requestTimeout)
+        try connection.send(HTTPResponse.request(path: path, host: server))
+        return try connection.receiveAll(limit: maximumBytes)
     }
 }

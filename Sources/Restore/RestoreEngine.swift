@@ -142,8 +142,9 @@ public struct RestoreEngine: Sendable {
     // MARK: restoreparts
 
 
-    public func restoreParts(imageDirectory: String, partitions: [String], targets: [String]) throws(RestoreError) {
-        let image = try loadImage(imageDirectory)
+    /// `streams`: as for `restoreDisk`; stream k is the k-th partition named.
+    public func restoreParts(imageDirectory: String, partitions: [String], targets: [String], streams: (any PayloadStreamSource)? = nil) throws(RestoreError) {
+        let image = try loadImage(imageDirectory, received: streams != nil)
         guard !partitions.isEmpty, partitions.count == targets.count else {
             throw .usage("give one target for each partition (\(partitions.count) partition(s), \(targets.count) target(s))")
         }
@@ -159,7 +160,7 @@ public struct RestoreEngine: Sendable {
             // The size check against an existing target is the job's own; a new file is made
             // as large as the stream's device (or the source partition, for raw payloads).
             let job = try JobChecks.job(partition: part, payload: payload, directory: image.path, offset: 0,
-                                        size: exists ? info.size : .max, options: options)
+                                        size: exists ? info.size : .max, options: options, received: streams != nil)
             guard let needed = job.header?.deviceSize ?? sourcePartitionBytes(part, image: image) else {
                 throw .usage("cannot tell the size of \(part): create \(targetPath) with the right size first")
             }
@@ -168,11 +169,11 @@ public struct RestoreEngine: Sendable {
             }
             planned.append((job, targetPath, exists ? nil : needed))
         }
-        for item in planned {
+        for (index, item) in planned.enumerated() {
             let target = try RestoreTarget(path: item.target, createSize: item.createSize)
             let job = PartitionJob(partition: item.job.partition, payload: item.job.payload, offset: 0,
                                    size: target.size, header: item.job.header)
-            try restorePartition(job, image: image, target: target)
+            try restorePartition(job, image: image, target: target, streams: streams, streamIndex: index)
             try target.sync()
         }
     }

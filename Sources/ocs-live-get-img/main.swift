@@ -12,13 +12,13 @@ struct GetImgCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ocs-live-get-img",
         abstract: "Restore this machine from a Clonezilla Lite Server (multicast).",
-        discussion: "SERVER defaults to the default gateway. This build receives multicast/broadcast jobs; BitTorrent jobs are refused with a clear message.")
+        discussion: "SERVER defaults to the default gateway. This build receives multicast/broadcast jobs (disks or partitions); BitTorrent jobs are refused with a clear message.")
 
     @Flag(name: [.customShort("b"), .customLong("batch"), .customLong("batch-mode")], help: "Batch mode: no questions, plain progress lines.")
     var batch = false
     @Flag(name: [.customLong("icol", withSingleDash: true), .customLong("ignore-check-ocs-live")], help: "Accepted for compatibility (this client runs anywhere).")
     var ignoreLiveCheck = false
-    @Option(name: [.customShort("d"), .customLong("dest-dev")], help: "Destination disk instead of the job's (sda, nvme0n1, /dev/loop0, or an image file path).")
+    @Option(name: [.customShort("d"), .customLong("dest-dev")], help: "Destination instead of the job's: disk (sda, nvme0n1, /dev/loop0) or, for a partition job, partitions (\"sda1 sda2\"); a path is used as is (image files).")
     var destination: String?
     @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Verbose.")
     var verbose = false
@@ -68,7 +68,6 @@ struct GetImgCommand: ParsableCommand {
         }
         for skipped in job.options.skipped { log("skipped: \(skipped)") }
         guard job.transport == .multicast else { throw fail("the job is a BitTorrent restore (\(job.wholeDisks ? "bt_restoredisk" : "bt_restoreparts")); this build receives multicast only") }
-        guard job.wholeDisks else { throw fail("the job restores partitions (multicast_restoreparts); this build restores whole disks only") }
 
         // The pseudo image, unpacked into a private directory.
         let work = NSTemporaryDirectory() + "liteserver-get-img-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -84,7 +83,7 @@ struct GetImgCommand: ParsableCommand {
         }
 
         // Targets: -d, else the job's devices; a name means /dev/<name>, a path is used as is.
-        let names = destination.map { [$0] } ?? job.restoreDevices
+        let names = destination.map { $0.split(separator: " ").map(String.init) } ?? job.restoreDevices
         guard !names.isEmpty else { throw fail("the job names no destination device; give -d DEV") }
         let targets = names.map { $0.contains("/") ? $0 : "/dev/" + $0 }
         var options = RestoreOptions()
@@ -104,12 +103,21 @@ struct GetImgCommand: ParsableCommand {
         let started = Date()
         var failure: String?
         do {
-            try engine.restoreDisk(imageDirectory: imageDirectory, targets: targets, streams: streams)
+            if job.wholeDisks {
+                try engine.restoreDisk(imageDirectory: imageDirectory, targets: targets, streams: streams)
+            } else {
+                // The feeder streams the job's partitions in the order it names them (§3.5).
+                guard job.restoreDevices.count == targets.count else {
+                    throw RestoreError.usage("the job sends \(job.restoreDevices.count) partition(s) (\(job.restoreDevices.joined(separator: " "))); give as many targets")
+                }
+                try engine.restoreParts(imageDirectory: imageDirectory, partitions: job.restoreDevices, targets: targets, streams: streams)
+            }
         } catch {
             failure = streams.lastFailure.map { "\($0) (\(error))" } ?? "\(error)"
         }
         let minutes = Date().timeIntervalSince(started) / 60
-        let parts = ((try? String(contentsOfFile: imageDirectory + "/parts", encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace)
+        let parts = job.wholeDisks ? ((try? String(contentsOfFile: imageDirectory + "/parts", encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
+                                   : job.restoreDevices
         let entries = parts.map { " /dev/\($0), \(failure == nil ? "success" : "***FAIL***"), \(Self.minutes(minutes)) mins;" }.joined()
         let report = "\(interface.address) \(interface.mac ?? "00:00:00:00:00:00") Multicast restored \(job.imagePrefix),\(entries)"
         if !noReport {

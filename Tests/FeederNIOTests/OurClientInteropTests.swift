@@ -51,4 +51,17 @@ import TestSupport
         let zeros = TestEnv.shell("head -c \(32 << 20) /dev/zero | sha256sum | cut -d' ' -f1").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(TestEnv.sha256(work + "/victim.img") == zeros, "nothing written")
     }
+
+    /// A partition job (`start cz-gpt sda2 sda1`): the streams come in the order the feeder names
+    /// them, and each lands in its own target, byte for byte as the real tools restore it.
+    @Test(.timeLimit(.minutes(2))) func partitionJob() throws {
+        guard let lab = FeederLab.make(clients: 1, tag: "op") else { return }
+        defer { lab.close() }
+        let start = lab.feed("-b -md multicast --clients-to-wait 1 -cbm local-boot-media -mcast-iface lsnet0 start cz-gpt sda2 sda1")
+        try #require(start.status == 0, "\(start.stderr)")
+        let run = lab.lan.shell("c1", "\(Self.client) -b -d '\(lab.work)/two.img \(lab.work)/one.img' --timeout 30 \(lab.server)")
+        #expect(run.status == 0, "\(run.stderr)")
+        let regions = Dictionary(uniqueKeysWithValues: TestEnv.regions(TestEnv.fixture("cz-gpt")).map { ($0.name, $0.sha) })
+        #expect(TestEnv.sha256(lab.work + "/two.img") == regions["sda2"] && TestEnv.sha256(lab.work + "/one.img") == regions["sda1"])
+    }
 }

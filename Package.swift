@@ -80,7 +80,7 @@ let package = Package(
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "GetImg", dependencies: ["CLZMA"]),
         .target(name: "GetImgNIO", dependencies: [
-            "GetImg", "Restore", "UDPCast", "UDPCastNIO", "NetworkNIO",
+            "GetImg", "Restore", "UDPCast", "UDPCastNIO", "NetworkNIO", "BitTorrent", "BitTorrentNIO",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .testTarget(name: "GetImgTests", dependencies: ["GetImg", "Feeder", "TestSupport"]),

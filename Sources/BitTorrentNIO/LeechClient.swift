@@ -22,6 +22,9 @@ public final class LeechClient: @unchecked Sendable {
     private let map: PayloadMap
     private let targetPath: String
     private let fd: Int32
+    /// Where the partition starts in the target (0 for a partition device; its offset on a
+    /// whole disk or disk image file).
+    private let base: UInt64
     private let address: String
     private let port: Int
     private let seedTime: Double
@@ -42,8 +45,9 @@ public final class LeechClient: @unchecked Sendable {
     /// Opens the target and checks it is large enough for every extent before anything is
     /// written; pieces already there (hash matches) are not downloaded again. `lsd` adds BEP 14
     /// local service discovery to the tracker (or replaces it when the torrent names none).
-    public init(torrent: Metainfo, target: String, address: String, port: Int = 6881, seedTime: Double = 90,
+    public init(torrent: Metainfo, target: String, base: UInt64 = 0, address: String, port: Int = 6881, seedTime: Double = 90,
                 lsd: Bool = false, log: @escaping (String) -> Void) throws {
+        self.base = base
         self.torrent = torrent
         guard lsd || !(torrent.announce ?? "").isEmpty else { throw LeechError.noTracker }
         var extents: [Extent] = []
@@ -56,7 +60,7 @@ public final class LeechClient: @unchecked Sendable {
         self.extents = extents
         map = PayloadMap(extents: extents)
         targetPath = target
-        let needed = extents.map { $0.offset + $0.length }.max() ?? 0
+        let needed = base + (extents.map { $0.offset + $0.length }.max() ?? 0)
         fd = open(target, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw LeechError.target("\(target): \(String(cString: strerror(errno)))") }
         var size: UInt64 = 0
@@ -82,7 +86,7 @@ public final class LeechClient: @unchecked Sendable {
         var have = [Bool](repeating: false, count: torrent.pieces.count)
         for index in have.indices {
             let start = UInt64(index) * torrent.pieceLength
-            if let bytes = Self.read(fd: fd, map: map, offset: start, length: torrent.length(ofPiece: index)),
+            if let bytes = Self.read(fd: fd, map: map, base: base, offset: start, length: torrent.length(ofPiece: index)),
                Metainfo.sha1(bytes) == torrent.pieces[index] { have[index] = true }
         }
         alreadyThere = have.filter { $0 }.count
@@ -235,7 +239,7 @@ public final class LeechClient: @unchecked Sendable {
         var at = 0
         for segment in segments {
             let failure = bytes.withUnsafeBytes { all in
-                PositionedIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: all[at..<(at + Int(segment.length))]), at: segment.partitionOffset)
+                PositionedIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: all[at..<(at + Int(segment.length))]), at: base + segment.partitionOffset)
             }
             if let failure { return "\(targetPath): \(String(cString: strerror(failure)))" }
             at += Int(segment.length)
@@ -243,13 +247,13 @@ public final class LeechClient: @unchecked Sendable {
         return nil
     }
 
-    static func read(fd: Int32, map: PayloadMap, offset: UInt64, length: UInt64) -> [UInt8]? {
+    static func read(fd: Int32, map: PayloadMap, base: UInt64 = 0, offset: UInt64, length: UInt64) -> [UInt8]? {
         guard let segments = map.segments(payloadOffset: offset, length: length) else { return nil }
         var out = [UInt8](repeating: 0, count: Int(length))
         var at = 0
         for segment in segments {
             let n = out.withUnsafeMutableBytes { all in
-                PositionedIO.readFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: all[at..<(at + Int(segment.length))]), at: segment.partitionOffset)
+                PositionedIO.readFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: all[at..<(at + Int(segment.length))]), at: base + segment.partitionOffset)
             }
             guard (try? n.get()) == Int(segment.length) else { return nil }
             at += Int(segment.length)

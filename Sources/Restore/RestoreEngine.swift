@@ -17,8 +17,11 @@ public struct RestoreEngine: Sendable {
 
     /// `streams`: the payloads are received (multicast) instead of read from the image, which
     /// may then be a pseudo image; each partition's stream is checked before it is written.
-    public func restoreDisk(imageDirectory: String, targets: [String], streams: (any PayloadStreamSource)? = nil) throws(RestoreError) {
-        let image = try loadImage(imageDirectory, received: streams != nil)
+    /// `filler`: the partitions are written by it (BitTorrent) instead of from payloads.
+    public func restoreDisk(imageDirectory: String, targets: [String], streams: (any PayloadStreamSource)? = nil,
+                            filler: (any PartitionFiller)? = nil) throws(RestoreError) {
+        let received = streams != nil || filler != nil
+        let image = try loadImage(imageDirectory, received: received)
         guard !image.disks.isEmpty else {
             throw .usage("\(imageDirectory) is a partition image (no \"disk\" file); use restoreparts")
         }
@@ -29,10 +32,10 @@ public struct RestoreEngine: Sendable {
         try verifyChecksums(image)
         var plans: [DiskPlan] = []
         for (disk, targetPath) in zip(image.disks, targets) {
-            plans.append(try planDisk(disk, image: image, targetPath: targetPath, received: streams != nil))
+            plans.append(try planDisk(disk, image: image, targetPath: targetPath, received: received))
         }
         var streamIndex = 0
-        for plan in plans { try restore(plan, image: image, streams: streams, streamIndex: &streamIndex) }
+        for plan in plans { try restore(plan, image: image, streams: streams, filler: filler, streamIndex: &streamIndex) }
     }
 
     /// One disk's restore, decided and checked before anything is written.
@@ -88,7 +91,8 @@ public struct RestoreEngine: Sendable {
         return DiskPlan(disk: disk, targetPath: targetPath, table: table, jobs: jobs, createSize: createSize)
     }
 
-    private func restore(_ plan: DiskPlan, image: ImageDirectory, streams: (any PayloadStreamSource)?, streamIndex: inout Int) throws(RestoreError) {
+    private func restore(_ plan: DiskPlan, image: ImageDirectory, streams: (any PayloadStreamSource)?, filler: (any PartitionFiller)?,
+                         streamIndex: inout Int) throws(RestoreError) {
         let (disk, targetPath, table, createSize) = (plan.disk, plan.targetPath, plan.table, plan.createSize)
         // One open for the whole disk; sfdisk opens the device itself and does not ask for
         // exclusive access, so our O_EXCL descriptor does not stand in its way.
@@ -102,7 +106,12 @@ public struct RestoreEngine: Sendable {
             try restoreHiddenData(image.file(hidden), table: table, target: target)
         }
         for job in plan.jobs {
-            try restorePartition(job, image: image, target: target, streams: streams, streamIndex: streamIndex)
+            if let filler {
+                log.info("\(job.partition): filled by its torrent → \(target.path) at byte \(job.offset)")
+                try filler.fill(partition: job.partition, index: streamIndex, target: target.path, offset: job.offset, size: job.size)
+            } else {
+                try restorePartition(job, image: image, target: target, streams: streams, streamIndex: streamIndex)
+            }
             streamIndex += 1
         }
         try restoreSwap(disk: disk, table: table, target: target)

@@ -65,3 +65,11 @@ public protocol PayloadStreamSource: Sendable {
     func open(partition: String, index: Int) throws(RestoreError) -> PayloadStream
     func close(_ stream: PayloadStream, succeeded: Bool)
 }
+
+/// Partitions written by something other than the payload decoder (a BitTorrent leecher writes
+/// each extent at its offset itself); asked once per partition in restore order, after the
+/// partition table exists. `target` is the disk (or image file) path, `offset` where the
+/// partition starts on it.
+public protocol PartitionFiller: Sendable {
+    func fill(partition: String, index: Int, target: String, offset: UInt64, size: UInt64) throws(RestoreError)
+}

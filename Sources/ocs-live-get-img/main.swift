@@ -11,8 +11,8 @@ import Restore
 struct GetImgCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ocs-live-get-img",
-        abstract: "Restore this machine from a Clonezilla Lite Server (multicast).",
-        discussion: "SERVER defaults to the default gateway. This build receives multicast/broadcast jobs (disks or partitions); BitTorrent jobs are refused with a clear message.")
+        abstract: "Restore this machine from a Clonezilla Lite Server (multicast or BitTorrent).",
+        discussion: "SERVER defaults to the default gateway. Multicast/broadcast jobs restore disks or partitions; BitTorrent jobs restore whole disks.")
 
     @Flag(name: [.customShort("b"), .customLong("batch"), .customLong("batch-mode")], help: "Batch mode: no questions, plain progress lines.")
     var batch = false
@@ -28,6 +28,8 @@ struct GetImgCommand: ParsableCommand {
     var receiveTimeout = 60.0
     @Option(name: .customLong("fetch-timeout"), help: "Seconds to keep retrying the job files (default 120).")
     var fetchTimeout = 120.0
+    @Option(name: .customLong("seed-time"), help: "BitTorrent jobs: seconds to seed each finished partition to the other clients (default 3).")
+    var seedTime = 3.0
     @Flag(name: .customLong("no-report"), help: "Do not report to the server's TCP 6461.")
     var noReport = false
     @Argument(help: "The Lite Server's IPv4 address.")
@@ -67,7 +69,7 @@ struct GetImgCommand: ParsableCommand {
             throw fail("\(error)")
         }
         for skipped in job.options.skipped { log("skipped: \(skipped)") }
-        guard job.transport == .multicast else { throw fail("the job is a BitTorrent restore (\(job.wholeDisks ? "bt_restoredisk" : "bt_restoreparts")); this build receives multicast only") }
+        guard job.transport == .multicast || job.wholeDisks else { throw fail("the job is a BitTorrent partition restore (bt_restoreparts); this build restores BitTorrent jobs to whole disks only") }
 
         // The pseudo image, unpacked into a private directory.
         let work = NSTemporaryDirectory() + "liteserver-get-img-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -103,7 +105,12 @@ struct GetImgCommand: ParsableCommand {
         let started = Date()
         var failure: String?
         do {
-            if job.wholeDisks {
+            if job.transport == .bittorrent {
+                var torrents = TorrentPartitions.Settings(torrentDirectory: imageDirectory + "/btzone/" + job.imagePrefix, address: "\(interface.address)")
+                torrents.timeout = startTimeout
+                torrents.seedTime = seedTime
+                try engine.restoreDisk(imageDirectory: imageDirectory, targets: targets, filler: TorrentPartitions(settings: torrents, log: log))
+            } else if job.wholeDisks {
                 try engine.restoreDisk(imageDirectory: imageDirectory, targets: targets, streams: streams)
             } else {
                 // The feeder streams the job's partitions in the order it names them (§3.5).
@@ -119,7 +126,8 @@ struct GetImgCommand: ParsableCommand {
         let parts = job.wholeDisks ? ((try? String(contentsOfFile: imageDirectory + "/parts", encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
                                    : job.restoreDevices
         let entries = parts.map { " /dev/\($0), \(failure == nil ? "success" : "***FAIL***"), \(Self.minutes(minutes)) mins;" }.joined()
-        let report = "\(interface.address) \(interface.mac ?? "00:00:00:00:00:00") Multicast restored \(job.imagePrefix),\(entries)"
+        let head = job.transport == .bittorrent ? "Bittorrent restored" : "Multicast restored"
+        let report = "\(interface.address) \(interface.mac ?? "00:00:00:00:00:00") \(head) \(job.imagePrefix),\(entries)"
         if !noReport {
             if let problem = ReportSender.send(report, to: serverText) { log("report not sent: \(problem)") } else { log("reported to \(serverText):6461") }
         }

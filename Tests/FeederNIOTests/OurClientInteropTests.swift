@@ -64,4 +64,24 @@ import TestSupport
         let regions = Dictionary(uniqueKeysWithValues: TestEnv.regions(TestEnv.fixture("cz-gpt")).map { ($0.name, $0.sha) })
         #expect(TestEnv.sha256(lab.work + "/two.img") == regions["sda2"] && TestEnv.sha256(lab.work + "/one.img") == regions["sda1"])
     }
+
+    /// A BitTorrent job: two clients take every partition from its torrent (our leecher writing
+    /// each extent at its offset in the disk) and end with disks equal to the real tools' restore.
+    @Test(.timeLimit(.minutes(3))) func bitTorrentJob() throws {
+        guard let lab = FeederLab.make(clients: 2, tag: "ob") else { return }
+        defer { lab.close() }
+        let start = lab.feed("-b -md bittorrent -cbm local-boot-media -bt-iface lsnet0 start cz-gpt sda")
+        try #require(start.status == 0, "\(start.stderr)")
+        let clients = ["c1", "c2"].map { host in
+            TestEnv.zeroFile("\(lab.work)/\(host).img", size: 32 << 20)
+            return lab.lan.start(host, [Self.client, "-b", "-d", "\(lab.work)/\(host).img", "--timeout", "60", lab.server], log: "\(lab.work)/\(host).log")
+        }
+        let expected = try String(contentsOfFile: TestEnv.fixture("cz-gpt/expected/restored-disk.sha256"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        for (host, process) in zip(["c1", "c2"], clients) {
+            #expect(lab.lan.wait(process, seconds: 100) == 0, "\(host): \((try? String(contentsOfFile: "\(lab.work)/\(host).log", encoding: .utf8)) ?? "")")
+            #expect(TestEnv.sha256("\(lab.work)/\(host).img") == expected, "\(host)")
+        }
+        let jobs = (try? String(contentsOfFile: lab.work + "/logs/clonezilla-jobs.log", encoding: .utf8)) ?? ""
+        #expect(jobs.components(separatedBy: "Stats: Bittorrent restored cz-gpt, /dev/sda1, success").count - 1 == 2, "\(jobs)")
+    }
 }

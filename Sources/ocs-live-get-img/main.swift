@@ -30,6 +30,8 @@ struct GetImgCommand: ParsableCommand {
     var fetchTimeout = 120.0
     @Option(name: .customLong("seed-time"), help: "BitTorrent jobs: seconds to seed each finished partition to the other clients (default 3).")
     var seedTime = 3.0
+    @Flag(name: .customLong("no-post-action"), help: "Do not reboot or power off even when the job asks (-p reboot|poweroff).")
+    var noPostAction = false
     @Flag(name: .customLong("no-report"), help: "Do not report to the server's TCP 6461.")
     var noReport = false
     @Argument(help: "The Lite Server's IPv4 address.")
@@ -133,11 +135,20 @@ struct GetImgCommand: ParsableCommand {
         }
         if let failure { throw fail("restore failed: \(failure)") }
         log("restore of \(job.imagePrefix) to \(targets.joined(separator: " ")) finished in \(Int(minutes * 60)) s")
-        switch job.options.postAction {
-        case .none: break
-        case .reboot, .poweroff:
-            log("post-action \(job.options.postAction == .reboot ? "reboot" : "poweroff") requested by the job: run it yourself (this build does not power machines off)")
+        // After the report, as the real client: this machine's own reboot/poweroff, never a
+        // command named by the server.
+        guard job.options.postAction != .none else { return }
+        let action = job.options.postAction == .reboot ? "reboot" : "poweroff"
+        if noPostAction { return log("post-action \(action) requested by the job: skipped (--no-post-action)") }
+        guard let tool = ["/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"].map({ $0 + action }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw fail("post-action \(action): no \(action) command on this machine")
         }
+        log("post-action: \(tool)")
+        sync()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        try process.run()
+        process.waitUntilExit()
     }
 
     /// Clonezilla's minutes: three decimals, no leading zero below one (".135", "10.251").

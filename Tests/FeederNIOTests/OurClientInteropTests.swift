@@ -2,10 +2,10 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Our client (`ocs-live-get-img`, issue 8 so far: multicast into the native engine) against our
-/// feeder: two clients restore the GPT fixture into image files byte for byte as the real tools
-/// do and report; a client that comes after the session exits within its timeout naming port
-/// and interface; a job with shell code is refused and nothing is written.
+/// Our client (`ocs-live-get-img`) against our feeder: multicast disk and partition jobs and
+/// BitTorrent jobs end with disks byte-identical to the real tools' restore and a report; a
+/// client after the session, or whose sender goes away, exits within its timeout naming port and
+/// interface; a job with shell code is refused and nothing is written.
 @Suite(.serialized) struct OurClientInteropTests {
     static let client = TestEnv.tool("ocs-live-get-img")
 
@@ -67,21 +67,56 @@ import TestSupport
 
     /// A BitTorrent job: two clients take every partition from its torrent (our leecher writing
     /// each extent at its offset in the disk) and end with disks equal to the real tools' restore.
-    @Test(.timeLimit(.minutes(3))) func bitTorrentJob() throws {
-        guard let lab = FeederLab.make(clients: 2, tag: "ob") else { return }
+    @Test(.timeLimit(.minutes(4)), arguments: ["cz-gpt", "cz-dos"]) func bitTorrentJob(fixture: String) throws {
+        guard let lab = FeederLab.make(clients: 2, tag: "ob" + fixture.suffix(3)) else { return }
         defer { lab.close() }
-        let start = lab.feed("-b -md bittorrent -cbm local-boot-media -bt-iface lsnet0 start cz-gpt sda")
+        if fixture != "cz-gpt" { TestEnv.copyImage(TestEnv.fixture(fixture + "/image"), to: lab.work + "/root/" + fixture) }
+        let start = lab.feed("-b -j2 -md bittorrent -cbm local-boot-media -bt-iface lsnet0 start \(fixture) sda")
         try #require(start.status == 0, "\(start.stderr)")
         let clients = ["c1", "c2"].map { host in
             TestEnv.zeroFile("\(lab.work)/\(host).img", size: 32 << 20)
             return lab.lan.start(host, [Self.client, "-b", "-d", "\(lab.work)/\(host).img", "--timeout", "60", lab.server], log: "\(lab.work)/\(host).log")
         }
-        let expected = try String(contentsOfFile: TestEnv.fixture("cz-gpt/expected/restored-disk.sha256"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = try String(contentsOfFile: TestEnv.fixture("\(fixture)/expected/restored-disk.sha256"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         for (host, process) in zip(["c1", "c2"], clients) {
             #expect(lab.lan.wait(process, seconds: 100) == 0, "\(host): \((try? String(contentsOfFile: "\(lab.work)/\(host).log", encoding: .utf8)) ?? "")")
             #expect(TestEnv.sha256("\(lab.work)/\(host).img") == expected, "\(host)")
         }
         let jobs = (try? String(contentsOfFile: lab.work + "/logs/clonezilla-jobs.log", encoding: .utf8)) ?? ""
-        #expect(jobs.components(separatedBy: "Stats: Bittorrent restored cz-gpt, /dev/sda1, success").count - 1 == 2, "\(jobs)")
+        #expect(jobs.components(separatedBy: "Stats: Bittorrent restored \(fixture), /dev/sda1, success").count - 1 == 2, "\(jobs)")
+    }
+
+    /// The sender goes away in the middle of a partition (the real udp-sender, rate-limited and
+    /// killed): the client ends within its receive timeout, says which stream, and reports failure.
+    @Test(.timeLimit(.minutes(2))) func senderDisappears() throws {
+        guard let lab = FeederLab.make(clients: 1, tag: "os", needs: ["udp-sender", "python3"], directories: ["www"]) else { return }
+        defer { lab.close() }
+        let (lan, work, server) = (lab.lan, lab.work, lab.server)
+        // Our feeder publishes the job; a plain HTTP server keeps it up and the real udp-sender sends.
+        try #require(lab.feed("-b -md multicast --clients-to-wait 5 --max-time-to-wait 60 -cbm local-boot-media -mcast-iface lsnet0 start cz-gpt sda").status == 0)
+        for name in ["ocs-client-run.conf", "img-wo-fs.tar.xz"] { try FileManager.default.copyItem(atPath: "\(work)/state/www/\(name)", toPath: "\(work)/www/\(name)") }
+        lab.feed("stop")
+        let http = lan.start("srv", ["/usr/bin/python3", "-m", "http.server", "80", "--bind", server, "--directory", work + "/www"], log: work + "/http.log")
+        let sender = lan.start("srv", ["/bin/bash", "-c", "cat \(work)/root/cz-gpt/sda1.ext4-ptcl-img.zst.* | udp-sender --interface lsnet0 --nokbd --mcast-rdv-address 224.0.0.1 --portbase 2232 --min-receivers 1 --max-bitrate 64k --ttl 1"],
+                               log: work + "/sender.log")
+        defer {
+            for process in [http, sender] { kill(process.processIdentifier, SIGKILL); lan.wait(process, seconds: 5) }
+        }
+        TestEnv.zeroFile(work + "/c1.img", size: 32 << 20)
+        let client = lan.start("c1", [Self.client, "-b", "-d", work + "/c1.img", "--timeout", "8", "--receive-timeout", "3", "--fetch-timeout", "20", server], log: work + "/c1.log")
+        // Once data flows, end the sender (and its bash) by PID.
+        var flowing = false
+        for _ in 0..<200 where !flowing {
+            usleep(100_000)
+            flowing = ((try? String(contentsOfFile: work + "/c1.log", encoding: .utf8)) ?? "").contains("Connected as")
+        }
+        #expect(flowing)
+        usleep(3_500_000)   // udp-sender starts ~2 s after the connection; 41 KB at 64 kbit/s take ~5 s
+        TestEnv.run("pkill", ["-KILL", "-P", String(sender.processIdentifier)])
+        let began = Date()
+        let status = lan.wait(client, seconds: 30)
+        let log = (try? String(contentsOfFile: work + "/c1.log", encoding: .utf8)) ?? ""
+        #expect(status == 1 && Date().timeIntervalSince(began) < 15, "\(log)")
+        #expect(log.contains("restore failed") && log.contains("port 2232") && log.contains("lsnet0") && log.contains("no data"), "\(log)")
     }
 }

@@ -30,6 +30,8 @@ struct GetImgCommand: ParsableCommand {
     var fetchTimeout = 120.0
     @Option(name: .customLong("seed-time"), help: "BitTorrent jobs: seconds to seed each finished partition to the other clients (default 3).")
     var seedTime = 3.0
+    @Option(name: .customLong("image-dir"), help: "Restore from this local image directory instead of a server (same engine; needs -d).")
+    var imageDirectory: String?
     @Flag(name: .customLong("no-post-action"), help: "Do not reboot or power off even when the job asks (-p reboot|poweroff).")
     var noPostAction = false
     @Flag(name: .customLong("no-report"), help: "Do not report to the server's TCP 6461.")
@@ -43,6 +45,18 @@ struct GetImgCommand: ParsableCommand {
         func fail(_ message: String) -> ExitCode {
             log(message)
             return ExitCode(1)
+        }
+        if let imageDirectory {
+            // A local image: the same engine, no server, no report.
+            guard let destination else { throw fail("--image-dir needs -d DEV (the disk(s) to restore)") }
+            let targets = destination.split(separator: " ").map { $0.contains("/") ? String($0) : "/dev/" + $0 }
+            var options = RestoreOptions()
+            options.batch = batch
+            options.verbose = verbose
+            let engine = RestoreEngine(options: options, log: RestoreLog(info: log, verbose: { if verbose { log($0) } },
+                                                                          liveProgress: !batch && isatty(STDERR_FILENO) == 1))
+            do { try engine.restoreDisk(imageDirectory: imageDirectory, targets: targets) } catch { throw fail("restore failed: \(error)") }
+            return log("restore of \(imageDirectory) to \(targets.joined(separator: " ")) finished")
         }
         // Where the server is and which interface faces it.
         let serverText: String

@@ -119,4 +119,16 @@ import TestSupport
         #expect(status == 1 && Date().timeIntervalSince(began) < 15, "\(log)")
         #expect(log.contains("restore failed") && log.contains("port 2232") && log.contains("lsnet0") && log.contains("no data"), "\(log)")
     }
+
+    /// `--image-dir`: the same engine from a local image directory, no server.
+    @Test func localImageDirectory() throws {
+        let work = TestEnv.scratch("local-image")
+        defer { TestEnv.cleanup(work) }
+        TestEnv.zeroFile(work + "/d.img", size: 32 << 20)
+        let run = TestEnv.run(Self.client, ["-b", "--image-dir", TestEnv.fixture("cz-gpt/image"), "-d", work + "/d.img"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let expected = try String(contentsOfFile: TestEnv.fixture("cz-gpt/expected/restored-disk.sha256"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(TestEnv.sha256(work + "/d.img") == expected)
+        #expect(TestEnv.run(Self.client, ["-b", "--image-dir", TestEnv.fixture("cz-gpt/image")]).status != 0, "no -d: refused")
+    }
 }

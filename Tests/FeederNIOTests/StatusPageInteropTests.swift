@@ -23,7 +23,7 @@ import TestSupport
         let receive = (0..<2).map { "udp-receiver --portbase \(2232 + 2 * $0) --nokbd --mcast-rdv-address 224.0.0.1 --start-timeout 100 --file \(work)/s\($0) 2>/dev/null" }
         let receiver = lan.start("c1", ["/bin/bash", "-c", receive.joined(separator: " && ")], log: work + "/receiver.log")
         var json = ""
-        for _ in 0..<100 where !json.contains("\"state\":\"waiting\"") || !json.contains("\"\(client)\"") {
+        for _ in 0..<200 where !json.contains("\"state\":\"waiting\"") || !json.contains("\"receivers\":[\"\(client)\"]") {
             usleep(100_000)
             json = lan.shell("c2", "curl -sf http://\(server)/status").stdout
         }
@@ -53,7 +53,7 @@ import TestSupport
         let released = lan.shell("c2", "curl -sf -X POST http://\(server)/start-now").stdout
         #expect(released == "stream 1 released\n", "\(released)")
         for _ in 0..<300 where !FileManager.default.fileExists(atPath: work + "/s1") { usleep(100_000) }
-        for _ in 0..<100 where !lan.shell("c2", "curl -sf http://\(server)/status").stdout.contains("\"port\":2234,\"receivers\":[\"\(client)\"]") {
+        for _ in 0..<200 where !lan.shell("c2", "curl -sf http://\(server)/status").stdout.contains("\"port\":2234,\"receivers\":[\"\(client)\"]") {
             usleep(100_000)
         }
         let command = feed("start-now")

@@ -76,8 +76,11 @@ public struct ImageDirectory: Sendable {
         }
         let isPseudo = files.contains("00-pseudo-img-note.txt")
         var payloads: [String: Payload] = [:]
-        if !isPseudo {
-            for part in partitions { payloads[part] = try Payload.find(partition: part, in: files, directory: path) }
+        for part in partitions {
+            // A pseudo image (from a device) may still name its payloads: empty placeholders
+            // that tell a receiving client the file system and compression.
+            payloads[part] = isPseudo ? try? Payload.find(partition: part, in: files, directory: path)
+                                      : try Payload.find(partition: part, in: files, directory: path)
         }
 
         var disks: [Disk] = []

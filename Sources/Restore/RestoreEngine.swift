@@ -85,7 +85,8 @@ public struct RestoreEngine: Sendable {
             guard offset + size <= targetBytes else {
                 throw .targetTooSmall(target: targetPath, neededBytes: offset + size, actualBytes: targetBytes, reason: "partition \(part)")
             }
-            jobs.append(try JobChecks.job(partition: part, payload: image.payloads[part]!, directory: image.path,
+            guard let payload = image.payloads[part] else { throw .image(.missingPayload(partition: part, directory: image.path)) }
+            jobs.append(try JobChecks.job(partition: part, payload: payload, directory: image.path,
                                           offset: offset, size: size, options: options, received: received))
         }
         return DiskPlan(disk: disk, targetPath: targetPath, table: table, jobs: jobs, createSize: createSize)

@@ -47,6 +47,7 @@ import TestSupport
         for region in source.regions { TestEnv.zeroFile(work + "/" + region.file, size: region.sectors * 512) }
         let image = try ImageDirectory.load(work)
         #expect(image.isPseudoImage && image.disks.map(\.name) == ["loop3"])
+        #expect(image.payloads["loop3p1"] != nil && image.payloads["loop3p4"] != nil, "a receiving client learns each payload's format from its placeholder")
         let plan = StreamPlan(device: source, streams: streams, rename: DiskRename(pairs: [.init(from: "loop3", to: "nvme0n1")])) { "read \($0.partition)" }
         #expect(plan.streams.map(\.target) == ["nvme0n1p1", "nvme0n1p2", "nvme0n1p4"] && plan.streams.map(\.portbase) == [2232, 2234, 2236])
         #expect(plan.streams.allSatisfy { $0.files.isEmpty } && plan.streams[2].producer == "read loop3p4")

@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "TFTP", dependencies: ["NetworkAddress"]),
         .target(name: "NetBoot", dependencies: ["NetworkAddress"]),
         .systemLibrary(name: "CLZMA", path: "Sources/CLZMA", providers: [.apt(["liblzma-dev"])]),
-        .target(name: "Feeder", dependencies: ["CLZMA", "ClonezillaImage"]),
+        .target(name: "Feeder", dependencies: ["CLZMA", "ClonezillaImage", "NetworkAddress"]),
         .target(name: "BitTorrent", dependencies: ["ClonezillaImage", "Partclone", "Restore"]),
         .target(name: "NetworkNIO", dependencies: [
             "NetworkAddress",

@@ -1,3 +1,5 @@
+import NetworkAddress
+
 /// What the operator sees on `status` and the live page: each session's state and every client
 /// seen, with the furthest phase it reached. A value fed events by the services (DHCP, TFTP,
 /// HTTP, the multicast sessions or the seeder, the report listener); it reads no clock itself,
@@ -146,11 +148,8 @@ public struct FeederStatus: Codable, Equatable, Sendable {
             var client = Client(address: address, phase: phase, lastSeen: at)
             change(&client)
             clients.append(client)
-            clients.sort { Self.numeric($0.address) < Self.numeric($1.address) }
+            clients.sort { (IPv4Address($0.address)?.value ?? 0, $0.address) < (IPv4Address($1.address)?.value ?? 0, $1.address) }
         }
     }
 
-    static func numeric(_ address: String) -> UInt32 {
-        address.split(separator: ".").compactMap { UInt32($0) }.reduce(0) { $0 << 8 | $1 }
-    }
 }

@@ -80,11 +80,6 @@ public struct ClientRestoreOptions: Equatable, Sendable {
     public init() {}
 
     /// Parses the tokens of `ocs_sr_opt`; the task word is the last non-option token.
-    public init(tokens: [String]) throws(ClientJob.Failure) {
-        let parsed = try Self.parse(tokens)
-        self = parsed.options
-    }
-
     static func parse(_ tokens: [String]) throws(ClientJob.Failure) -> (options: ClientRestoreOptions, task: String) {
         var options = ClientRestoreOptions()
         var task: String?

@@ -29,16 +29,7 @@ enum JobChecks {
         // `-scr` skips reading headers, but an unsupported format is still refused up front;
         // a received stream is checked when its header arrives (`streamCheck`).
         let header = received || options.skipRestorableCheck && payload.kind != .ntfsclone ? nil : try restorer.header()
-        if let header, case .partclone(let fs) = payload.kind {
-            guard FileSystemNames.compatible(nameFS: fs, headerFS: header.fileSystem) else {
-                throw .streamMismatch(partition: partition,
-                                      reason: "the image file says \(fs) but its partclone header says \(header.fileSystem)")
-            }
-            if !options.ignoreDiskSize && header.deviceSize > size {
-                throw .targetTooSmall(target: partition, neededBytes: header.deviceSize, actualBytes: size,
-                                      reason: "the \(header.fileSystem) file system of \(partition)")
-            }
-        }
+        if let header { try check(header, partition: partition, payload: payload, size: size, options: options, stream: nil) }
         return PartitionJob(partition: partition, payload: payload, offset: offset, size: size, header: header)
     }
 
@@ -46,16 +37,26 @@ enum JobChecks {
     /// is written: a stream of another partition (5.5) is refused instead of written.
     static func streamCheck(partition: String, payload: Payload, size: UInt64, options: RestoreOptions,
                             stream: String) -> @Sendable (ImageHeader) throws -> Void {
-        { header in
-            if case .partclone(let fs) = payload.kind, !FileSystemNames.compatible(nameFS: fs, headerFS: header.fileSystem) {
-                throw RestoreError.streamMismatch(partition: partition,
-                                                  reason: "\(stream) carries a \(header.fileSystem) file system, the image says \(fs): it is another partition's stream; nothing was written")
-            }
-            if !options.ignoreDiskSize && header.deviceSize > size {
-                throw RestoreError.streamMismatch(partition: partition,
-                                                  reason: "\(stream) carries a \(header.deviceSize)-byte device for a \(size)-byte partition: it is another partition's stream; nothing was written")
-            }
+        { header in try check(header, partition: partition, payload: payload, size: size, options: options, stream: stream) }
+    }
+
+    /// A partclone header against the partition it is for: the file system its image is named
+    /// for, and a device that fits (unless `-icds`). `stream` names a received stream, for which
+    /// either mismatch means another partition's data.
+    static func check(_ header: ImageHeader, partition: String, payload: Payload, size: UInt64, options: RestoreOptions,
+                      stream: String?) throws(RestoreError) {
+        if case .partclone(let fs) = payload.kind, !FileSystemNames.compatible(nameFS: fs, headerFS: header.fileSystem) {
+            throw .streamMismatch(partition: partition, reason: stream.map {
+                "\($0) carries a \(header.fileSystem) file system, the image says \(fs): it is another partition's stream; nothing was written"
+            } ?? "the image file says \(fs) but its partclone header says \(header.fileSystem)")
         }
+        guard !options.ignoreDiskSize && header.deviceSize > size else { return }
+        if let stream {
+            throw .streamMismatch(partition: partition,
+                                  reason: "\(stream) carries a \(header.deviceSize)-byte device for a \(size)-byte partition: it is another partition's stream; nothing was written")
+        }
+        throw .targetTooSmall(target: partition, neededBytes: header.deviceSize, actualBytes: size,
+                              reason: "the \(header.fileSystem) file system of \(partition)")
     }
 }
 

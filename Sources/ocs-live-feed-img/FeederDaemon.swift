@@ -140,7 +140,7 @@ final class FeederDaemon: @unchecked Sendable {
             let now = Date().timeIntervalSince1970
             switch event {
             case .leased(let address, let mac):
-                self?.record(.leased(address: "\(address)", mac: mac.map { String($0, radix: 16).leftPadded(2) }.joined(separator: ":"), at: now))
+                self?.record(.leased(address: "\(address)", mac: AddressServer.hex(mac), at: now))
             case .fileRequested(let client, let file):
                 self?.record(.bootFile(address: "\(client)", file: file, at: now))
             }
@@ -319,10 +319,6 @@ final class FeederDaemon: @unchecked Sendable {
             log("netboot: cannot write the local-boot files for \(address): \(error)")
         }
     }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
 
 struct FeederFailure: Error, CustomStringConvertible {

@@ -60,8 +60,15 @@ case .start:
 
 // start: everything is checked before anything is started.
 let fromDevice = invocation.sourceType == .fromDevice
-var job: FeederJob
-do { job = try FeederJob(invocation) } catch { fail(error.description, error.exitCode) }
+// From a device, the clients get a pseudo image of it by this name (5.3.17: btraw-psdo-…).
+let pseudoImageName: String? = fromDevice ? invocation.sourceImage ?? "raw-psdo-" + {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    return formatter.string(from: Date())
+}() : nil
+let job: FeederJob
+do { job = try FeederJob(invocation, imagePrefix: pseudoImageName) } catch { fail(error.description, error.exitCode) }
 if let pid = configuration.runningPID() { fail("ocs-live-feed-img: already running (pid \(pid)); stop it first") }
 let interface: NetworkInterface
 do { interface = try NetworkInterface.resolve(invocation.interface) } catch { fail("No network card was assigned for sending packets. (\(error))") }
@@ -75,12 +82,8 @@ if fromDevice {
     guard invocation.deviceType != .partitions else {
         fail("ocs-live-feed-img: -cdt part-2-mparts is not supported by this build; feed the whole disk (-cdt disk-2-mdisks)")
     }
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.dateFormat = "yyyyMMdd-HHmmss"
-    let name = invocation.sourceImage ?? "raw-psdo-" + formatter.string(from: Date())
+    let name = pseudoImageName!
     do {
-        job = try FeederJob(invocation, imagePrefix: name)
         let made = try DevicePseudoImage.make(disk: invocation.source!, name: name, under: configuration.state + "/from-device", logs: configuration.logs)
         let rename = try DiskRename(imageName: name, imageDisks: [made.source.disk], destinations: invocation.destinations)
         devicePlan = StreamPlan(device: made.source, streams: made.streams, rename: rename,

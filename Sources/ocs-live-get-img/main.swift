@@ -52,10 +52,7 @@ struct GetImgCommand: ParsableCommand {
             let targets = destination.split(separator: " ").map { $0.contains("/") ? String($0) : "/dev/" + $0 }
             var options = RestoreOptions()
             options.batch = batch
-            options.verbose = verbose
-            let engine = RestoreEngine(options: options, log: RestoreLog(info: log, verbose: { if verbose { log($0) } },
-                                                                          liveProgress: !batch && isatty(STDERR_FILENO) == 1))
-            do { try engine.restoreDisk(imageDirectory: imageDirectory, targets: targets) } catch { throw fail("restore failed: \(error)") }
+            do { try engine(options, log: log).restoreDisk(imageDirectory: imageDirectory, targets: targets) } catch { throw fail("restore failed: \(error)") }
             return log("restore of \(imageDirectory) to \(targets.joined(separator: " ")) finished")
         }
         // Where the server is and which interface faces it.
@@ -110,14 +107,12 @@ struct GetImgCommand: ParsableCommand {
         options.skipBootCode = job.options.skipBootCode
         options.restoreHiddenData = job.options.restoreHiddenData
         options.ignoreDiskSize = job.options.ignoreDiskSize
-        options.verbose = verbose
         var settings = MulticastStreams.Settings(interface: interface)
         settings.portBase = job.options.multicastPort ?? 2232
         settings.startTimeout = startTimeout
         settings.receiveTimeout = receiveTimeout
         let streams = MulticastStreams(settings: settings, log: log)
-        let live = !batch && isatty(STDERR_FILENO) == 1
-        let engine = RestoreEngine(options: options, log: RestoreLog(info: log, verbose: { if verbose { log($0) } }, liveProgress: live))
+        let engine = engine(options, log: log)
         let started = Date()
         var failure: String?
         do {
@@ -163,6 +158,15 @@ struct GetImgCommand: ParsableCommand {
         process.executableURL = URL(fileURLWithPath: tool)
         try process.run()
         process.waitUntilExit()
+    }
+
+    /// The restore engine with this command's verbosity; live progress only on a terminal and
+    /// not in batch mode.
+    func engine(_ options: RestoreOptions, log: @escaping @Sendable (String) -> Void) -> RestoreEngine {
+        var options = options
+        options.verbose = verbose
+        return RestoreEngine(options: options, log: RestoreLog(info: log, verbose: { [verbose] in if verbose { log($0) } },
+                                                               liveProgress: !batch && isatty(STDERR_FILENO) == 1))
     }
 
     /// Clonezilla's minutes: three decimals, no leading zero below one (".135", "10.251").

@@ -220,8 +220,6 @@ struct Detect: ParsableCommand {
     }
 }
 
-/// Where the editable menu templates are: `--templates`, `$LITESERVER_TEMPLATES`, the install
-/// location, or the source tree this binary was built in.
 /// The options that shape the menus, shared by `prepare` and `local-boot`. Each is taken from
 /// the command line, else from `--config` (conf/netboot.conf), else the built-in default.
 struct MenuOptions: ParsableArguments {

@@ -57,7 +57,7 @@ public final class DHCPService: @unchecked Sendable {
                 // No SO_REUSEADDR: a second DHCP server on this host (dnsmasq, another
                 // ocs-netboot) must make this fail loudly, not share the port silently.
                 let channel = try DeviceSocket.channel(address: .any, port: port, device: interface.name,
-                                                       options: .init(broadcast: true), on: loop) {
+                                                       options: .init(broadcast: true, receiveBufferBytes: DeviceSocket.Options.burstReceiveBuffer), on: loop) {
                     DatagramInbox { [unowned self] bytes, source in self.answer(bytes, from: source, port: port) }
                 }.wait()
                 channels.append(channel)

@@ -24,7 +24,7 @@ public final class NetBootServer: @unchecked Sendable {
         public var dhcpPorts = DHCPService.Ports()
         public var tftpPort: UInt16 = 69
         public var maximumWindow = 16
-        public var maximumTransfers = 50
+        public var maximumTransfers = TFTPService.Configuration.defaultMaximumTransfers
         /// HTTP for the same tree (`fetch=http://<server>/Clonezilla-live-filesystem.squashfs`,
         /// UEFI HTTP boot); nil leaves HTTP to someone else (the feeder serves its own).
         public var httpPort: UInt16? = 80

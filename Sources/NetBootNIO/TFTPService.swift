@@ -18,7 +18,10 @@ public final class TFTPService: @unchecked Sendable {
         /// The interface the sockets are confined to, and whose MTU caps `blksize`.
         public var interface: String?
         public var maximumWindow = 16
-        public var maximumTransfers = 50
+        /// A lab powers a few hundred PCs on at once; dnsmasq's 50 turns the 51st PXE ROM away
+        /// (most do not retry), while a transfer costs only a descriptor and a socket here.
+        public static let defaultMaximumTransfers = 256
+        public var maximumTransfers = defaultMaximumTransfers
         /// Transfers one client address may run at once (boot loaders fetch one file at a time).
         public var maximumTransfersPerClient = 8
         public var maximumRetries = 5
@@ -51,7 +54,7 @@ public final class TFTPService: @unchecked Sendable {
     public func start() throws -> UInt16 {
         let c = configuration
         listener = try DeviceSocket.channel(address: c.address, port: c.port, device: c.interface,
-                                            options: .init(), on: group.next()) {
+                                            options: .init(receiveBufferBytes: DeviceSocket.Options.burstReceiveBuffer), on: group.next()) {
             DatagramInbox { [unowned self] bytes, source in
                 self.request(bytes, from: source)
                 return []

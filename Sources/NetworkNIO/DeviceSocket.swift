@@ -29,11 +29,18 @@ public enum DeviceSocket {
         public var reuseAddress = false
         /// For a socket a thread of its own waits on (NIO needs non-blocking ones).
         public var blocking = false
-        public init(broadcast: Bool = false, reuseAddress: Bool = false, blocking: Bool = false) {
+        /// Kernel receive buffer to ask for; nil keeps the default (~200 kB, which a lab's
+        /// burst of 200 DHCP DISCOVERs overflows: the kernel drops what does not fit).
+        public var receiveBufferBytes: Int?
+        public init(broadcast: Bool = false, reuseAddress: Bool = false, blocking: Bool = false, receiveBufferBytes: Int? = nil) {
             self.broadcast = broadcast
             self.reuseAddress = reuseAddress
             self.blocking = blocking
+            self.receiveBufferBytes = receiveBufferBytes
         }
+
+        /// For a service's request socket, which a whole lab may hit at the same instant.
+        public static let burstReceiveBuffer = 4 << 20
     }
 
     /// A bound, non-blocking socket on `address:port`, confined to `device` when given.
@@ -49,6 +56,11 @@ public enum DeviceSocket {
         var one: Int32 = 1
         if options.reuseAddress, setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) != 0 { throw fail("SO_REUSEADDR") }
         if options.broadcast, setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, socklen_t(MemoryLayout<Int32>.size)) != 0 { throw fail("SO_BROADCAST") }
+        if var bytes = options.receiveBufferBytes.map(Int32.init) {
+            // SO_RCVBUFFORCE passes net.core.rmem_max as root; the plain option is capped by it.
+            let size = socklen_t(MemoryLayout<Int32>.size)
+            if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, size) != 0, setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, size) != 0 { throw fail("SO_RCVBUF") }
+        }
         if let device {
             var name = Array(device.utf8CString)
             if setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, &name, socklen_t(name.count)) != 0 { throw fail("SO_BINDTODEVICE") }

@@ -95,7 +95,7 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Largest TFTP windowsize granted (RFC 7440); 1 = lock-step only.")
     var maxWindow = 16
     @Option(name: .long, help: "Most TFTP transfers at once.")
-    var maxTransfers = 50
+    var maxTransfers = TFTPService.Configuration.defaultMaximumTransfers
     @Flag(name: .long, help: "proxyDHCP only on port 4011 (the site's DHCP server runs on this host and owns 67).")
     var only4011 = false
     @Option(name: .long, help: "HTTP port for the same tree (the menus fetch the squashfs over HTTP); 0 = no HTTP.")
@@ -165,7 +165,7 @@ struct TFTPOnly: ParsableCommand {
     @Option(name: .long, help: "Largest windowsize granted (RFC 7440); 1 = lock-step only.")
     var maxWindow = 16
     @Option(name: .long, help: "Most transfers at once.")
-    var maxTransfers = 50
+    var maxTransfers = TFTPService.Configuration.defaultMaximumTransfers
     @Option(name: .long, help: "Stop after this many seconds (tests).")
     var seconds: Double?
 

@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """DHCP DORA load client for bench/dhcp.sh (raw UDP from port 68 of one interface).
 
-Usage: dora.py IFACE COUNT INFLIGHT [first-offer]
+Usage: dora.py IFACE COUNT INFLIGHT [first-offer|keep]
 Runs COUNT complete DISCOVER/OFFER/REQUEST/ACK transactions, INFLIGHT at a time, each with a
 fresh random locally administered MAC and the BROADCAST flag set (the interface needs no
 address); each lease is RELEASEd after its ACK so that COUNT may exceed the range. A NAK
 restarts that client's DORA; a transaction without an ACK after 4 s counts as timed out. Prints one line: leases, seconds, leases/s, p50/p99 ms, NAKs, timeouts.
+With "keep": leases are not released (COUNT clients hold their addresses at once); the line
+also says how many distinct addresses were handed out.
 With "first-offer": one DISCOVER only, prints the seconds until the first OFFER (timeout 10 s).
 """
 import os, random, select, socket, struct, sys, time
 
 iface, count, inflight = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 first_offer = len(sys.argv) > 4 and sys.argv[4] == "first-offer"
+keep = len(sys.argv) > 4 and sys.argv[4] == "keep"
 COOKIE = bytes([99, 130, 83, 99])
 
 def packet(kind, xid, mac, requested=None, server=None, ciaddr=bytes(4)):
@@ -56,6 +59,7 @@ if first_offer:
 
 active = {}        # xid -> [mac, started, state]
 latencies, naks, timeouts, started_all, begun = [], 0, 0, time.monotonic(), 0
+addresses = set()
 def begin(mac=None, started=None):
     global begun
     xid = rng.getrandbits(32)
@@ -80,12 +84,13 @@ while (begun < count or active) and time.monotonic() - started_all < 300:
             entry[2] = "request"
             send(packet(3, xid, entry[0], requested=yiaddr, server=server))
         elif kind == 5 and entry[2] == "request":
-            latencies.append(time.monotonic() - entry[1]); del active[xid]
-            send(packet(7, rng.getrandbits(32), entry[0], server=server, ciaddr=yiaddr))
+            latencies.append(time.monotonic() - entry[1]); del active[xid]; addresses.add(yiaddr)
+            if not keep: send(packet(7, rng.getrandbits(32), entry[0], server=server, ciaddr=yiaddr))
         elif kind == 6:
             naks += 1; mac, started = entry[0], entry[1]; del active[xid]; begin(mac, started)
 elapsed = time.monotonic() - started_all
 latencies.sort()
 pct = lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
-print("leases %d of %d in %.2f s = %.0f/s; p50 %.1f ms p99 %.1f ms; NAKs %d; timeouts %d"
-      % (len(latencies), count, elapsed, len(latencies) / elapsed if elapsed else 0, pct(0.5), pct(0.99), naks, timeouts))
+print("leases %d of %d in %.2f s = %.0f/s; p50 %.1f ms p99 %.1f ms; NAKs %d; timeouts %d%s"
+      % (len(latencies), count, elapsed, len(latencies) / elapsed if elapsed else 0, pct(0.5), pct(0.99), naks, timeouts,
+         "; distinct %d" % len(addresses) if keep else ""))

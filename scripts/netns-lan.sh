@@ -60,12 +60,14 @@ down() {
 }
 
 loss() {   # the switch drops single data datagrams on their way out of HOST's port (its ingress wire)
-  local host="$1" permille="$2"
+  local host="$1" permille="$2" share
+  # numgen's values are 0-999: "< 1000" is out of its range, so 1000 drops every one plainly.
+  if [ "$permille" -ge 1000 ]; then share=""; else share="numgen random mod 1000 < $permille"; fi
   in_ns "${P}sw" nft -f - <<NFT
 table bridge lsloss_$host {
   chain forward {
     type filter hook forward priority 0; policy accept;
-    oifname "p-$host" udp length > 1000 numgen random mod 1000 < $permille counter drop
+    oifname "p-$host" udp length > 1000 $share counter drop
   }
 }
 NFT

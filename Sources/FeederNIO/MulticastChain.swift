@@ -17,6 +17,11 @@ public final class MulticastChain: @unchecked Sendable {
         public var timeToWait: Int?
         public var clientsToWait: Int?
         public var maxTimeToWait: Int?
+        /// REQACK rounds a silent receiver gets before the sender drops it. udpcast's 200 stall
+        /// the whole lab 3–4 minutes per powered-off PC (every partition); Clonezilla's
+        /// drbl-ocs.conf recommends 50 (~40 s), which still outlasts any live client's pause.
+        public var retriesUntilDrop = Self.defaultRetriesUntilDrop
+        public static let defaultRetriesUntilDrop = 50
 
         public init(interface: NetworkInterface) { self.interface = interface }
     }
@@ -71,6 +76,7 @@ public final class MulticastChain: @unchecked Sendable {
         config.minWait = holds.minWait.map { Nanoseconds($0) * 1_000_000_000 }
         config.maxWait = holds.maxWait.map { Nanoseconds($0) * 1_000_000_000 }
         config.minReceivers = holds.minClients
+        config.retriesUntilDrop = settings.retriesUntilDrop
         return config
     }
 
@@ -131,7 +137,11 @@ public final class MulticastChain: @unchecked Sendable {
                 defer { lock.withLock { current = nil } }
                 let report = try driver.run()
                 reports.append(report)
-                log("multicast: \(stream.partition): \(report.bytes) bytes to \(report.participants.count) receiver(s) in \(String(format: "%.1f", report.seconds)) s")
+                var line = "multicast: \(stream.partition): \(report.bytes) bytes to \(report.participants.count) receiver(s) in \(String(format: "%.1f", report.seconds)) s"
+                if !report.dropped.isEmpty {
+                    line += "; dropped (stopped answering): " + report.dropped.map { "\($0.address)" }.joined(separator: ", ")
+                }
+                log(line)
                 ended(stream.index, .success(report))
             } catch {
                 let failure = Failure.stream(stream.partition, "\(error)")

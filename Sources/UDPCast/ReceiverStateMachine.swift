@@ -228,10 +228,19 @@ public struct ReceiverStateMachine: Sendable {
     }
 
     private mutating func reqack(slice: UInt32, bytes: UInt32, round: UInt32, ready: BitMap1024, now: Nanoseconds) -> [Action] {
-        if let number = clientNumber, ready[Int(number)] { return [] }
-        markTraffic(now)
+        // A REQACK that finds us done proves the sender alive and waiting for others (a dead
+        // receiver can hold a lab for many rounds): not silence. One for a slice we still lack
+        // is no progress: a receiver whose data is lost on the way while control passes must
+        // still time out (data arriving after it resets the clock).
+        if let number = clientNumber, ready[Int(number)] {
+            markTraffic(now)
+            return []
+        }
         let sender = self.sender!
-        if slice < nextSlice || phase == .exitWait { return [.send(.ok(slice: slice), to: sender)] }
+        if slice < nextSlice || phase == .exitWait {
+            markTraffic(now)
+            return [.send(.ok(slice: slice), to: sender)]
+        }
         guard slice < nextSlice &+ Self.window else { return droppedAt(slice) }
         var actions: [Action] = []
         if bytes == 0 {

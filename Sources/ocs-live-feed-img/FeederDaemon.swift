@@ -58,10 +58,7 @@ final class FeederDaemon: @unchecked Sendable {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.uint64Value ?? 0
     }
 
-    var treeExists: Bool {
-        let fm = FileManager.default
-        return fm.fileExists(atPath: configuration.menu.tftpRoot + "/pxelinux.cfg") || fm.fileExists(atPath: configuration.menu.tftpRoot + "/grub")
-    }
+    var treeExists: Bool { configuration.netbootTreeExists }
 
     // MARK: start and stop
 
@@ -188,16 +185,7 @@ final class FeederDaemon: @unchecked Sendable {
         reports = nil
         netboot = nil
         seeder = nil
-        if treeExists {
-            let removed = NetbootTree(root: configuration.menu.tftpRoot).removePerClientFiles()
-            if removed > 0 { log("netboot: \(removed) per-client boot file(s) removed") }
-        }
-        let fm = FileManager.default
-        for name in ["ocs-client-run.conf", ClientRunConf.pseudoImage, LiveBootEntry.squashfs] { try? fm.removeItem(atPath: configuration.www + "/" + name) }
-        try? fm.removeItem(atPath: configuration.state + "/btzone")
-        try? fm.removeItem(atPath: configuration.state + "/from-device")
-        try? fm.removeItem(atPath: configuration.ready)
-        try? fm.removeItem(atPath: configuration.statusFile)
+        configuration.withdrawPublished(log: log)
         try? group.syncShutdownGracefully()
     }
 
@@ -215,6 +203,7 @@ final class FeederDaemon: @unchecked Sendable {
         settings.timeToWait = invocation.timeToWait
         settings.clientsToWait = invocation.clientsToWait
         settings.maxTimeToWait = invocation.maxTimeToWait
+        settings.retriesUntilDrop = configuration.retriesUntilDrop
         let chain = MulticastChain(settings: settings, log: log) { [weak self] index, result in
             let now = Date().timeIntervalSince1970
             switch result {

@@ -9,12 +9,15 @@ enum Launcher {
         try? FileManager.default.createDirectory(atPath: configuration.logs, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: configuration.ready)
         let logFile = configuration.logFile
-        FileManager.default.createFile(atPath: logFile, contents: nil)
+        // Appended to, never truncated: the log of a feeder that died is what the admin reads next.
+        if !FileManager.default.fileExists(atPath: logFile) { FileManager.default.createFile(atPath: logFile, contents: nil) }
+        let logHandle = FileHandle(forWritingAtPath: logFile)
+        let startOffset = (try? logHandle?.seekToEnd()) ?? 0
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
         process.arguments = [URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path, "--foreground"] + arguments
-        process.standardOutput = FileHandle(forWritingAtPath: logFile)
-        process.standardError = FileHandle(forWritingAtPath: logFile)
+        process.standardOutput = logHandle
+        process.standardError = logHandle
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         do { try process.run() } catch { fail("ocs-live-feed-img: cannot start the daemon: \(error)") }
         let deadline = Date().addingTimeInterval(600)
@@ -24,7 +27,8 @@ enum Launcher {
                 exit(0)
             }
             if !process.isRunning {
-                let tail = (try? String(contentsOfFile: logFile, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
+                let this = FileManager.default.contents(atPath: logFile).map { String(decoding: $0.dropFirst(Int(startOffset)), as: UTF8.self) } ?? ""
+                let tail = this.split(separator: "\n").suffix(5).joined(separator: "\n")
                 fail("ocs-live-feed-img: the daemon stopped while starting:\n\(tail)")
             }
             usleep(50_000)

@@ -32,13 +32,18 @@ do { configuration = try FeederConfiguration(invocation) } catch { fail("ocs-liv
 switch invocation.mode {
 case .stop:
     guard let pid = configuration.runningPID() else {
+        if let dead = configuration.stalePID {
+            configuration.withdrawPublished(log: say)
+            say("ocs-live-feed-img: the feeder (pid \(dead)) had died without stopping; its job and boot files are withdrawn")
+        } else {
+            say("OCS is not running!")
+        }
         try? FileManager.default.removeItem(atPath: configuration.lock)
-        say("OCS is not running!")
         exit(0)
     }
     kill(pid, SIGTERM)
-    for _ in 0..<300 where kill(pid, 0) == 0 { usleep(100_000) }
-    if kill(pid, 0) == 0 { fail("ocs-live-feed-img: the feeder (pid \(pid)) did not stop within 30 s") }
+    for _ in 0..<300 where FeederConfiguration.isFeeder(pid) { usleep(100_000) }
+    if FeederConfiguration.isFeeder(pid) { fail("ocs-live-feed-img: the feeder (pid \(pid)) did not stop within 30 s") }
     say("ocs-live-feed-img: stopped (pid \(pid))")
     exit(0)
 case .status:
@@ -70,6 +75,10 @@ let pseudoImageName: String? = fromDevice ? invocation.sourceImage ?? "raw-psdo-
 let job: FeederJob
 do { job = try FeederJob(invocation, imagePrefix: pseudoImageName) } catch { fail(error.description, error.exitCode) }
 if let pid = configuration.runningPID() { fail("ocs-live-feed-img: already running (pid \(pid)); stop it first") }
+if let dead = configuration.stalePID {
+    configuration.withdrawPublished(log: say)
+    say("ocs-live-feed-img: warning: the previous feeder (pid \(dead)) had died without stopping; what it published is withdrawn")
+}
 let interface: NetworkInterface
 do { interface = try NetworkInterface.resolve(invocation.interface) } catch { fail("No network card was assigned for sending packets. (\(error))") }
 var imagePath = configuration.imageRoot + "/" + invocation.source!

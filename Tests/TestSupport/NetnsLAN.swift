@@ -69,8 +69,18 @@ public final class NetnsLAN {
         TestEnv.run("ip", ["netns", "exec", prefix + host, "/bin/bash", "-c", script])
     }
 
-    public func loss(_ host: String, perMille: Int) {
-        TestEnv.run("/bin/bash", [Self.script, "loss", prefix, host, String(perMille)])
+    /// Drops that share of the data datagrams the switch forwards to `host`; false when the
+    /// rule could not be made.
+    @discardableResult
+    public func loss(_ host: String, perMille: Int) -> Bool {
+        TestEnv.run("/bin/bash", [Self.script, "loss", prefix, host, String(perMille)]).status == 0
+    }
+
+    /// Datagrams the loss rule for `host` has dropped so far.
+    public func dropped(_ host: String) -> Int {
+        let listing = TestEnv.run("ip", ["netns", "exec", prefix + "sw", "nft", "list", "table", "bridge", "lsloss_\(host)"]).stdout
+        guard let range = listing.range(of: "counter packets ") else { return 0 }
+        return Int(listing[range.upperBound...].prefix { $0.isNumber }) ?? 0
     }
 
     public func down() {

@@ -197,6 +197,34 @@ import TestSupport
         #expect(stalled.outcome == .failed(.receiveTimeout(seconds: 5, slice: 0)))
     }
 
+    /// The sender waiting on a dead receiver repeats its REQACK naming us ready: we are not
+    /// left in silence and wait with it. REQACKs for a slice whose data never reaches us are
+    /// not progress: the receive timeout still ends a receiver cut off from the data.
+    @Test func waitingForOthersIsNotSilenceButStarvingIs() {
+        var ready = BitMap1024()
+        ready[0] = true
+        var patient = Replay(own: IPv4Address(10, 77, 0, 11)) { $0.receiveTimeout = .seconds(5) }
+        patient.start(0)
+        patient.feed(.connectReply(client: 0, blockSize: 4, capabilities: .standard, dataAddress: IPv4Address(234, 77, 0, 1)), at: 0)
+        patient.feed(.data(slice: 0, block: 0, sliceBytes: 4, payload: [1, 2, 3, 4]), at: .seconds(1))
+        for second in 2...30 {
+            patient.feed(.reqack(slice: 0, bytes: 4, round: UInt32(second), ready: ready), at: .seconds(Double(second)))
+            patient.tick(.seconds(Double(second)))
+        }
+        #expect(patient.outcome == nil && patient.machine.deadline == .seconds(35))
+
+        var starved = Replay(own: IPv4Address(10, 77, 0, 11)) { $0.receiveTimeout = .seconds(5) }
+        starved.start(0)
+        starved.feed(.connectReply(client: 0, blockSize: 4, capabilities: .standard, dataAddress: IPv4Address(234, 77, 0, 1)), at: 0)
+        starved.feed(.data(slice: 0, block: 0, sliceBytes: 8, payload: [1, 2, 3, 4]), at: .seconds(1))
+        for second in 2...6 {
+            starved.feed(.reqack(slice: 0, bytes: 8, round: UInt32(second), ready: BitMap1024()), at: .seconds(Double(second)))
+            starved.tick(.seconds(Double(second)))
+        }
+        #expect(starved.sentMessages.contains { if case .retransmit = $0 { true } else { false } })
+        #expect(starved.outcome == .failed(.receiveTimeout(seconds: 5, slice: 0)))
+    }
+
     @Test func aReceiverLeftBehindKnowsItWasDropped() {
         var r = Replay(own: IPv4Address(10, 77, 0, 11))
         r.start()

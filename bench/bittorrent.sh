@@ -11,6 +11,7 @@
 # Needs root, python3-libtorrent, partclone, e2fsprogs, zstd, tc. Usage: bench/bittorrent.sh
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
+. "$HERE/bench/tools/result.sh"
 PY="${BT_PYTHON:-/usr/bin/python3}"   # the python that python3-libtorrent installs into
 MIB="${MIB:-256}"; REPEAT="${REPEAT:-1}"; RATES="unlimited${RATE:+ $RATE}"
 for t in python3 partclone.ext4 mkfs.ext4 zstd tc swift; do command -v "$t" >/dev/null || { echo "missing tool: $t" >&2; exit 1; }; done
@@ -109,5 +110,6 @@ for rate in $RATES; do
     fmt() { awk -v s="$1" -v u="$2" -v p="$PAYLOAD" 'BEGIN{ if (s > 0) printf "%6.1f %6.1f %5.2fx", s, 4 * p / s / 1e6, u / p; else printf "failed" }'; }
     printf '%-10s | %-24s %-7s | %-24s %-7s | %s\n' "$rate" "$(fmt "$lt_s" "$lt_up")" "$lt_ok" "$(fmt "$our_s" "$our_up")" "$our_ok" \
       "$(awk -v a="$our_s" -v b="$lt_s" 'BEGIN{ if (a > 0 && b > 0) printf "%.2fx", a / b; else print "?" }')"
+    bench_result bittorrent "${MIB} MiB to 4 leechers, link $rate" "s" lower "libtorrent seed" "$lt_s" "$our_s"
   done
 done

@@ -16,6 +16,7 @@
 # Usage: bench/deploy.sh [WORKDIR]   (default a fresh directory under /var/tmp, removed after)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
+. "$HERE/bench/tools/result.sh"
 W="${1:-}"; OWN_W=""
 [ -n "$W" ] || { W="$(mktemp -d /var/tmp/liteserver-deploy.XXXXXX)"; OWN_W=1; }
 MIB="${MIB:-512}"
@@ -107,5 +108,6 @@ for r in $(seq 1 "$REPEAT"); do
     run_ours
     printf '%-6s %-28s %9s %9s  %s\n' "$r" "LiteServer feeder + client" "$OURS_SECONDS" "$(awk -v m="$MIB" -v s="$OURS_SECONDS" -v n="$CLIENTS" 'BEGIN { printf "%.1f", m * 1.048576 * n / s }')" "$OURS_OK"
     printf '%-6s %-28s %9s\n' "$r" "ratio (ours / Clonezilla)" "$(awk -v a="$OURS_SECONDS" -v b="$CZ_SECONDS" 'BEGIN { printf "%.2fx", a / b }')"
+    [[ "$CZ_OK$OURS_OK" == *BAD* ]] || bench_result deploy "${MIB} MiB disk to $CLIENTS clients, end to end" "s" lower "Clonezilla pipeline" "$CZ_SECONDS" "$OURS_SECONDS"
 done
 echo "(MB/s = disk size x clients / seconds; checks: each restored partition equals the source as partclone restores it and fscks clean)"

@@ -12,6 +12,7 @@
 # Needs root, dnsmasq, python3. Usage: bench/dhcp.sh   (N=1000 REPEAT=1)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
+. "$HERE/bench/tools/result.sh"
 N="${N:-1000}"; REPEAT="${REPEAT:-1}"
 for t in dnsmasq python3 swift; do command -v "$t" >/dev/null || { echo "missing tool: $t" >&2; exit 1; }; done
 (cd "$HERE" && swift build -c release --product ocs-netboot >/dev/null)
@@ -43,11 +44,14 @@ stop_server() { kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null |
 dora() { ip netns exec "${P}c1" python3 "$DORA" lsnet0 "$@"; }
 seconds() { sed -n 's/.* in \([0-9.]*\) s.*/\1/p' <<<"$1"; }
 
+declare -A F=()
 for _ in $(seq 1 "$REPEAT"); do
   echo "== time to first offer (s)"
   for server in dnsmasq dnsmasq-noping ours; do
-    start_server "$server"; printf '  %-15s %s\n' "$server" "$(dora 1 1 first-offer)"; stop_server
+    start_server "$server"; first=$(dora 1 1 first-offer); stop_server
+    printf '  %-15s %s\n' "$server" "$first"; F[$server]=$first
   done
+  bench_result dhcp "time to first offer" "s" lower "dnsmasq no-ping" "${F[dnsmasq-noping]}" "${F[ours]}"
   for inflight in 1 16; do
     echo "== $N leases, $inflight in flight"
     declare -A T=()
@@ -57,5 +61,6 @@ for _ in $(seq 1 "$REPEAT"); do
       printf '  %-15s %s\n' "$server" "$line"
     done
     awk -v d="${T[dnsmasq-noping]}" -v o="${T[ours]}" 'BEGIN{ if (d > 0 && o > 0) printf "  ratio dnsmasq no-ping / ours: %.2fx\n", d / o }'
+    bench_result dhcp "$N leases, $inflight in flight" "s" lower "dnsmasq no-ping" "${T[dnsmasq-noping]}" "${T[ours]}"
   done
 done

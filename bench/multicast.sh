@@ -17,6 +17,7 @@
 # rate is shown (this machine's speed drifts; alternating keeps the ratio fair).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
+. "$HERE/bench/tools/result.sh"
 W="${1:-}"; OWN_W=""
 [ -n "$W" ] || { W="$(mktemp -d /dev/shm/liteserver-mcast.XXXXXX)"; OWN_W=1; }
 MIB="${MIB:-200}"
@@ -103,5 +104,6 @@ for spec in ${CASES:-1:--half-duplex:0 1:--full-duplex:0 3:--half-duplex:0 3:--f
   ratio=$(awk "BEGIN{ if ($ur > 0) printf \"%.2fx\", $or/$ur; else print \"?\" }")
   printf '%-26s | %7s %7s %5ss %-5s | %7s %7s %5ss %-5s | %s\n' "$label" "$ur" "$urs" "$uc" "$uok" "$or" "$ors" "$oc" "$ook" "$ratio"
   printf '%-26s | %-28s | %-28s |\n' "  each receiver" "$uper" "$oper"
+  bench_result multicast "$label" "MB/s" higher "udp-sender | udp-receiver" "$ur" "$or"
 done
 [ -n "$OWN_W" ] || echo "workdir: $W"

@@ -9,8 +9,10 @@
 # menu config read (pxelinux.cfg/default, grub/grub.cfg) and to the kernel's "Command line:".
 # Needs root, dnsmasq, qemu-system-x86, ovmf, ipxe-qemu, pxelinux, grub-efi-amd64-bin and a
 # kernel: KERNEL=path (default /var/cache/liteserver-test/vmlinuz, which .ci/run fetches).
+# SERVERS="dnsmasq ours" picks the servers.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
+. "$HERE/bench/tools/result.sh"
 REPEAT="${REPEAT:-1}"; KERNEL="${KERNEL:-/var/cache/liteserver-test/vmlinuz}"
 for t in dnsmasq qemu-system-x86_64 swift; do command -v "$t" >/dev/null || { echo "missing tool: $t" >&2; exit 1; }; done
 [ -s "$KERNEL" ] || { echo "no kernel at $KERNEL (set KERNEL=)" >&2; exit 1; }
@@ -86,13 +88,16 @@ boot() {   # bios|uefi server-log -> "config_s kernel_s"
 }
 
 printf '%-8s %-6s %12s %12s\n' server boot "config s" "kernel s"
+declare -A BOOT=()
 for _ in $(seq 1 "$REPEAT"); do
-  for server in dnsmasq ours ours+ra; do
+  for server in ${SERVERS:-dnsmasq ours ours+ra}; do
     start_server "$server"
     for fw in bios uefi; do
       read -r c k < <(boot "$fw" "$LOG")
       printf '%-8s %-6s %12s %12s\n' "$server" "$fw" "$c" "$k"
+      BOOT[$server-$fw]=$k
     done
     stop_server
   done
+  for fw in bios uefi; do bench_result netboot "PXE $fw (qemu TCG) to the kernel" "s" lower dnsmasq "${BOOT[dnsmasq-$fw]:--}" "${BOOT[ours-$fw]:--}"; done
 done

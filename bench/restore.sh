@@ -13,6 +13,7 @@
 # Usage: bench/restore.sh [WORKDIR]     (needs ~4 GB free; WORKDIR is kept for reuse)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
+. "$HERE/bench/tools/result.sh"
 W="${1:-$(mktemp -d "${TMPDIR:-/tmp}/liteserver-bench.XXXXXX")}"
 REPS="${REPS:-3}"
 mkdir -p "$W"; cd "$W"
@@ -80,5 +81,9 @@ row "pigz -dc | partclone.restore" "pigz -dc img.pc.gz | $PRELOAD partclone.rest
 printf 'ratio zstd: %.2fx   ratio gzip: %.2fx   (anchor wall / our wall; target >= 1.5)\n' \
   "$(awk "BEGIN{print ${W_[zstd -dc | partclone.restore]}/${W_[ours zstd]}}")" \
   "$(awk "BEGIN{print ${W_[pigz -dc | partclone.restore]}/${W_[ours gzip]}}")"
+bench_result restore "zstd image → file" "MB/s" higher "zstd -dc | partclone.restore" \
+  "$(awk "BEGIN{printf \"%.1f\", $used_bytes/${W_[zstd -dc | partclone.restore]}/1e6}")" "$(awk "BEGIN{printf \"%.1f\", $used_bytes/${W_[ours zstd]}/1e6}")"
+bench_result restore "gzip image → file" "MB/s" higher "pigz -dc | partclone.restore" \
+  "$(awk "BEGIN{printf \"%.1f\", $used_bytes/${W_[pigz -dc | partclone.restore]}/1e6}")" "$(awk "BEGIN{printf \"%.1f\", $used_bytes/${W_[ours gzip]}/1e6}")"
 rm -f target.img
 echo "workdir: $W (delete when done)"

@@ -12,6 +12,7 @@
 # Needs root, dnsmasq, tftp-hpa, atftp, curl. Usage: bench/tftp.sh   (MB=100 REPEAT=1)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
+. "$HERE/bench/tools/result.sh"
 MB="${MB:-100}"; REPEAT="${REPEAT:-1}"
 for t in dnsmasq tftp atftp curl swift; do command -v "$t" >/dev/null || { echo "missing tool: $t" >&2; exit 1; }; done
 (cd "$HERE" && swift build -c release --product ocs-netboot >/dev/null)
@@ -72,6 +73,7 @@ for mtu in 1500 65535; do
       rate() { awk -v s="$1" -v mb="$MB" 'BEGIN{ if (s+0 > 0) printf "%.1f", mb*1000000/1048576/s; else print "-" }'; }
       ratio=$(awk -v d="$d" -v o="$o" 'BEGIN{ if (d+0 > 0 && o+0 > 0) printf "%.2fx", d/o; else print "-" }')
       printf '%-36s %6s %8s %7s %8s %7s %8s\n' "${LABELS[$i]}" "$mtu" "$d" "$(rate "$d")" "$o" "$(rate "$o")" "$ratio"
+      bench_result tftp "${LABELS[$i]} (MTU $mtu, $MB MB)" "s" lower dnsmasq "$d" "$o"
     done
   done
 done

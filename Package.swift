@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "ocs-netboot", targets: ["ocs-netboot"]),
         .executable(name: "ocs-live-feed-img", targets: ["ocs-live-feed-img"]),
         .executable(name: "ocs-live-get-img", targets: ["ocs-live-get-img"]),
+        .executable(name: "liteserver-fuzz", targets: ["liteserver-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -97,7 +98,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["ClonezillaImage"], path: "Tests/TestSupport"),
+        // Every decoder of untrusted input as a fuzz target (bench/fuzz.sh, FuzzTargetsTests).
+        .target(name: "FuzzTargets", dependencies: ["BitTorrent", "ClonezillaImage", "DHCP", "GetImg", "NetworkAddress", "Partclone", "TFTP", "UDPCast"]),
+        .executableTarget(name: "liteserver-fuzz", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"]),
+
+        .target(name: "TestSupport", dependencies: ["ClonezillaImage", "FuzzTargets"], path: "Tests/TestSupport"),
         .testTarget(name: "ClonezillaImageTests", dependencies: ["ClonezillaImage", "TestSupport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "TestSupport"]),
         .testTarget(name: "PartcloneTests", dependencies: ["Partclone", "Compression", "TestSupport", "CZlib", "CXXHash"]),

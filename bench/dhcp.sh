@@ -51,7 +51,9 @@ for _ in $(seq 1 "$REPEAT"); do
     start_server "$server"; first=$(dora 1 1 first-offer); stop_server
     printf '  %-15s %s\n' "$server" "$first"; F[$server]=$first
   done
-  bench_result dhcp "time to first offer" "s" lower "dnsmasq no-ping" "${F[dnsmasq-noping]}" "${F[ours]}"
+  ms() { awk -v s="$1" 'BEGIN{ if (s + 0 > 0) printf "%.3f", s * 1000; else print s }'; }
+  bench_result dhcp "time to first offer" "ms" lower "dnsmasq (default: ping check)" "$(ms "${F[dnsmasq]}")" "$(ms "${F[ours]}")"
+  bench_result dhcp "time to first offer" "ms" lower "dnsmasq no-ping" "$(ms "${F[dnsmasq-noping]}")" "$(ms "${F[ours]}")"
   for inflight in 1 16; do
     echo "== $N leases, $inflight in flight"
     declare -A T=()

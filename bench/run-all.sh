@@ -7,7 +7,7 @@
 #   multicast.sh   ocs-cast              vs  udp-sender | udp-receiver (1 and 3 receivers, loss)
 #   bittorrent.sh  ocs-bt seed           vs  a python3-libtorrent seed, 4 libtorrent leechers
 #   tftp.sh        ocs-netboot tftp      vs  dnsmasq (tftp-hpa, curl, atftp)
-#   dhcp.sh        ocs-netboot DHCP      vs  dnsmasq (first offer, 1000 leases)
+#   dhcp.sh        ocs-netboot DHCP      vs  dnsmasq (first offer, 5000 leases)
 #   netboot.sh     PXE to the kernel     vs  dnsmasq (qemu TCG, BIOS and UEFI)
 #   deploy.sh      a 512 MiB disk to 3 clients, feeder + client vs the Clonezilla pipeline
 # and writes OUT (default bench/results/<date>): results.tsv, results.md (the table: both
@@ -28,8 +28,8 @@ BENCHES=(
   "restore REPS=1"
   "multicast REPEAT=1 MIB=200"
   "bittorrent REPEAT=1 MIB=256"
-  "tftp REPEAT=1 MB=32"
-  "dhcp REPEAT=1 N=1000"
+  "tftp REPEAT=1 MB=100"
+  "dhcp REPEAT=1 N=5000"
   "netboot REPEAT=1 SERVERS=dnsmasq\ ours"
   "deploy REPEAT=1 MIB=512 CLIENTS=3"
 )

@@ -54,7 +54,7 @@ if first_offer:
         if not ready: continue
         reply = parse(s.recv(2048))
         if reply and reply[0] == xid and reply[1] == 2:
-            print("%.3f" % (time.monotonic() - start)); sys.exit(0)
+            print("%.6f" % (time.monotonic() - start)); sys.exit(0)
     print("timeout"); sys.exit(1)
 
 active = {}        # xid -> [mac, started, state]

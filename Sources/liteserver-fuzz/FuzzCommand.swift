@@ -14,7 +14,7 @@ enum CrashCapture {
 
     static func arm(target: String) {
         fd = open("crash-\(target).bin", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        for signal in [SIGTRAP, SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE] {
+        for fatal in [SIGTRAP, SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
                 if CrashCapture.fd >= 0 { _ = write(CrashCapture.fd, CrashCapture.buffer, CrashCapture.count) }
@@ -23,7 +23,7 @@ enum CrashCapture {
                 signal(number, SIG_DFL)
                 raise(number)
             }
-            sigaction(signal, &action, nil)
+            sigaction(fatal, &action, nil)
         }
     }
 
@@ -43,6 +43,18 @@ enum CrashCapture {
 #if LIBFUZZER
 /// libFuzzer drives the target named by LITESERVER_FUZZ_TARGET (bench/fuzz.sh sets it).
 nonisolated(unsafe) var libFuzzerTarget: FuzzTarget?
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func runLibFuzzer(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                  _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+
+/// SwiftPM points an executable's `main` at `<module>_main`; here that hands over to libFuzzer.
+@_cdecl("liteserver_fuzz_main")
+public func liteServerFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var vector = argv
+    return runLibFuzzer(&count, &vector) { data, size in liteServerFuzzOne(data, size) }
+}
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func liteServerFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

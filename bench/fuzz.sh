@@ -54,7 +54,8 @@ for target in ${TARGETS:-$("$BUILTIN" list | awk '{print $1}')}; do
   t0=$(date +%s.%N)
   if [ "$ENGINE" = libfuzzer ]; then
     mkdir -p "$OUT/findings-$target"
-    if LITESERVER_FUZZ_TARGET="$target" "$LIBFUZZER" -runs="$RUNS" -max_len=262144 -timeout=20 -rss_limit_mb=4096 \
+    # Swift's own backtracer would take the crash signal first; libFuzzer must, to save the input.
+    if SWIFT_BACKTRACE=enable=no LITESERVER_FUZZ_TARGET="$target" "$LIBFUZZER" -runs="$RUNS" -max_len=262144 -timeout=20 -rss_limit_mb=4096 \
          -print_final_stats=1 -artifact_prefix="$OUT/findings-$target/" "$dir" > "$OUT/$target.log" 2>&1; then
       result="no finding; $(grep -o 'cov: [0-9]*' "$OUT/$target.log" | tail -1) edges, corpus $(ls "$dir" | wc -l) inputs"
     else

@@ -32,7 +32,7 @@ public enum TFTPPacket: Equatable, Sendable {
             guard datagram.count == 4 else { throw .trailingBytes(opcode: opcode) }
             self = .ack(block: Self.block(datagram))
         case 5:
-            let strings = try Self.strings(datagram[4...])
+            let strings = try Self.strings(datagram[4...], lossy: true)
             self = .error(code: TFTPErrorCode(rawValue: Self.block(datagram)) ?? .notDefined, message: strings.first ?? "")
         case 6:
             let strings = try Self.strings(body)
@@ -65,10 +65,22 @@ public enum TFTPPacket: Equatable, Sendable {
     static func block(_ datagram: [UInt8]) -> UInt16 { UInt16(datagram[2]) << 8 | UInt16(datagram[3]) }
 
     /// NUL-terminated strings filling `bytes` exactly; the last one must be terminated.
-    static func strings(_ bytes: ArraySlice<UInt8>) throws(TFTPError) -> [String] {
+    /// `lossy` only for a peer's error message, which is just logged.
+    static func strings(_ bytes: ArraySlice<UInt8>, lossy: Bool = false) throws(TFTPError) -> [String] {
         guard !bytes.isEmpty else { return [] }
         guard bytes.last == 0 else { throw .unterminatedString }
-        return bytes.dropLast().split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        let fields = bytes.dropLast().split(separator: 0, omittingEmptySubsequences: false)
+        guard lossy else {
+            // A name must mean exactly its bytes: lossy decoding would map different names (and
+            // invalid sequences) onto one path, and grow the request past what a client sent.
+            var text: [String] = []
+            for field in fields {
+                guard let string = String(validating: field, as: UTF8.self) else { throw .notText }
+                text.append(string)
+            }
+            return text
+        }
+        return fields.map { String(decoding: $0, as: UTF8.self) }
     }
 }
 
@@ -94,6 +106,7 @@ public enum TFTPError: Error, Equatable, CustomStringConvertible {
     case requestTooLong(Int)
     case malformedRequest
     case unterminatedString
+    case notText
     case trailingBytes(opcode: UInt16)
 
     public var description: String {
@@ -103,6 +116,7 @@ public enum TFTPError: Error, Equatable, CustomStringConvertible {
         case .requestTooLong(let size): return "TFTP request of \(size) bytes exceeds 512 (RFC 2347)"
         case .malformedRequest: return "TFTP request or OACK is not filename, mode and name/value pairs"
         case .unterminatedString: return "TFTP string field without its NUL terminator"
+        case .notText: return "TFTP file name, mode or option is not valid UTF-8 text"
         case .trailingBytes(let op): return "TFTP packet with opcode \(op) has bytes after its fields"
         }
     }

@@ -23,10 +23,28 @@ import TestSupport
         }
     }
 
+    /// Inputs bench/fuzz.sh once found (Fixtures/fuzz-regressions/<target>-*.bin).
+    static func regressions(_ target: String) -> [[UInt8]] {
+        let directory = TestEnv.fixture("fuzz-regressions")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasPrefix(target + "-") && $0.hasSuffix(".bin") }.sorted().map { TestEnv.readBytes(directory + "/" + $0) }
+    }
+
+    @Test func everySavedFindingStaysFixed() throws {
+        var count = 0
+        for target in FuzzTargets.all {
+            for input in Self.regressions(target.name) {
+                count += 1
+                #expect(throws: Never.self, "\(target.name)") { try target.run(input) }
+            }
+        }
+        #expect(count >= 1)
+    }
+
     @Test(arguments: FuzzTargets.all.map(\.name)) func twentyThousandMutants(name: String) throws {
         let target = try #require(FuzzTargets.named(name))
         #expect(!target.seeds().isEmpty, "\(name) has seeds")
-        if let (finding, input) = target.fuzz(count: 20_000, seed: 2026, extraSeeds: Self.fixtureSeeds(name), maxLength: 1 << 18) {
+        if let (finding, input) = target.fuzz(count: 20_000, seed: 2026, extraSeeds: Self.fixtureSeeds(name) + Self.regressions(name), maxLength: 1 << 18) {
             Issue.record("\(finding); input (\(input.count) bytes): \(input.prefix(96).map { String(format: "%02x", $0) }.joined())")
         }
     }

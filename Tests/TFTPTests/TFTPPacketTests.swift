@@ -55,6 +55,9 @@ import TestSupport
         #expect(error([0, 1, 0]) == .tooShort(3))
         #expect(error([0, 9, 0, 0]) == .unknownOpcode(9))
         #expect(error([0, 1] + Array("a".utf8) + [0] + Array("octet".utf8)) == .unterminatedString)
+        // Found by bench/fuzz.sh: invalid UTF-8 was decoded lossily (a different, longer name).
+        #expect(error([0, 1, 0xFF, 0xC0, 0xAE] + Array("/x".utf8) + [0] + Array("octet".utf8) + [0]) == .notText)
+        #expect(error([0, 1] + Array("x".utf8) + [0] + Array("octet".utf8) + [0, 0xFE, 0] + Array("1".utf8) + [0]) == .notText)
         #expect(error([0, 1] + Array("a".utf8) + [0]) == .malformedRequest)
         #expect(error([0, 1, 0] + Array("octet".utf8) + [0]) == .malformedRequest)
         #expect(error([0, 1] + [UInt8](repeating: 65, count: 600) + [0, 0]) == .requestTooLong(604))

@@ -29,10 +29,12 @@ md = ["# LiteServer benchmarks (bench/run-all.sh)", "",
       "Ratio = our time ÷ the anchor's time (for rates: anchor MB/s ÷ our MB/s): **< 1 means LiteServer is faster**.", "",
       "| Benchmark | Case | Anchor | Unit | Anchor | LiteServer | Ratio |",
       "|---|---|---|---|---:|---:|---:|"]
+def shown(ratio):
+    return ("%.2f×" if ratio >= 0.01 else "%.1e×") % ratio
 def cell(text):
     return text.replace("|", "\\|")
 for bench, case, unit, anchor, a, o, ratio in rows:
-    md.append(f"| {bench} | {cell(case)} | {cell(anchor)} | {unit} | {cell(a)} | {cell(o)} | {'%.2f×' % ratio if ratio else 'failed'} |")
+    md.append(f"| {bench} | {cell(case)} | {cell(anchor)} | {unit} | {cell(a)} | {cell(o)} | {shown(ratio) if ratio else 'failed'} |")
 if not rows:
     md.append("| (no results) | | | | | | |")
 open(os.path.join(out, "results.md"), "w", encoding="utf-8").write("\n".join(md) + "\n")
@@ -53,7 +55,8 @@ for tick in (0.1, 0.2, 0.5, 1, 2, 5, 10):
     svg.append(f'<text x="{x(tick):.1f}" y="{height - 28}" text-anchor="middle">{tick:g}×</text>')
 for i, (bench, case, unit, anchor, a, o, ratio) in enumerate(rows):
     y = top + i * (bar + gap)
-    label = html.escape(f"{bench}: {case}"[:70])
+    twin = sum(1 for r in rows if r[0] == bench and r[1] == case) > 1
+    label = html.escape((f"{bench}: {case}" + (f" (vs {anchor})" if twin else ""))[:72])
     svg.append(f'<text x="{left - 8}" y="{y + bar - 5}" text-anchor="end">{label}</text>')
     if ratio is None:
         svg.append(f'<text x="{x(1) + 6:.1f}" y="{y + bar - 5}" fill="#b00">failed</text>')
@@ -61,7 +64,7 @@ for i, (bench, case, unit, anchor, a, o, ratio) in enumerate(rows):
     x0, x1 = sorted((x(1), x(ratio)))
     colour = "#2a7d2a" if ratio <= 1 else "#c0392b"
     svg.append(f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="{bar}" fill="{colour}"/>')
-    svg.append(f'<text x="{x1 + 4:.1f}" y="{y + bar - 5}" fill="#222" font-size="11">{ratio:.2f}×</text>')
+    svg.append(f'<text x="{x1 + 4:.1f}" y="{y + bar - 5}" fill="#222" font-size="11">{shown(ratio)}</text>')
 svg.append("</svg>")
 svg_path = os.path.join(out, "chart.svg")
 open(svg_path, "w", encoding="utf-8").write("\n".join(svg) + "\n")

@@ -11,15 +11,17 @@ enum CrashCapture {
     nonisolated(unsafe) static var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 20)
     nonisolated(unsafe) static var count = 0
     nonisolated(unsafe) static var fd: Int32 = -1
+    /// Made before any crash: a signal handler may not build strings.
+    nonisolated(unsafe) static var notice: UnsafeMutablePointer<CChar>?
 
     static func arm(target: String) {
         fd = open("crash-\(target).bin", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        notice = strdup("liteserver-fuzz: the \(target) decoder crashed; its input is saved as crash-\(target).bin\n")
         for fatal in [SIGTRAP, SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
                 if CrashCapture.fd >= 0 { _ = write(CrashCapture.fd, CrashCapture.buffer, CrashCapture.count) }
-                let message = "liteserver-fuzz: the decoder crashed (signal \(number)); input saved as crash-<target>.bin\n"
-                _ = message.withCString { write(2, $0, strlen($0)) }
+                if let notice = CrashCapture.notice { _ = write(2, notice, strlen(notice)) }
                 signal(number, SIG_DFL)
                 raise(number)
             }

@@ -58,7 +58,7 @@ enum InteropImage {
     }
 
     static func logs(_ names: [String], in dir: String) -> String {
-        names.map { "== \($0)\n" + ((try? String(contentsOfFile: "\(dir)/\($0).log", encoding: .utf8)) ?? "") }.joined(separator: "\n")
+        names.map { "== \($0)\n" + (TestEnv.text("\(dir)/\($0).log")) }.joined(separator: "\n")
     }
 
     /// `dir/sda1.torrent` of the committed cz-dos fixture (tracker unreachable) and an empty
@@ -76,6 +76,6 @@ enum InteropImage {
 
     /// Waits (at most 10 s) until `log` contains `text`.
     static func waitFor(_ text: String, in log: String) {
-        for _ in 0..<100 where !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(text) { usleep(100_000) }
+        for _ in 0..<100 where !(TestEnv.text(log)).contains(text) { usleep(100_000) }
     }
 }

@@ -49,7 +49,7 @@ import TestSupport
             leechers.append((host, lan.start(host, command, log: dir + ".log")))
         }
         for (host, leecher) in leechers {
-            #expect(lan.wait(leecher, seconds: 150) == 0, "\(host): \((try? String(contentsOfFile: "\(work)/\(host).log", encoding: .utf8)) ?? "")")
+            #expect(lan.wait(leecher, seconds: 150) == 0, "\(host): \(TestEnv.text("\(work)/\(host).log"))")
         }
         let status = feed("status")
         #expect(status.stdout.contains("stream 1 sda1") && status.stdout.contains("sending"), "\(status.stdout)")

@@ -32,8 +32,8 @@ import TestSupport
         _ = lan.shell("c1", "printf '\(lan.address("c1")) de:82:5b:51:78:10 Multicast restored cz-gpt, /dev/sda1, success, 8.8 MB = 8588 Blocks, .135 mins;\\n' > /dev/tcp/\(server)/6461")
         let jobs = work + "/logs/clonezilla-jobs.log"
         let deadline = Date().addingTimeInterval(5)
-        while !((try? String(contentsOfFile: jobs, encoding: .utf8)) ?? "").contains("finished restoring") && Date() < deadline { usleep(50_000) }
-        #expect(((try? String(contentsOfFile: jobs, encoding: .utf8)) ?? "").contains("client \(lan.address("c1")) (de:82:5b:51:78:10) finished restoring. Stats: Multicast restored cz-gpt, /dev/sda1, success"))
+        while !(TestEnv.text(jobs)).contains("finished restoring") && Date() < deadline { usleep(50_000) }
+        #expect((TestEnv.text(jobs)).contains("client \(lan.address("c1")) (de:82:5b:51:78:10) finished restoring. Stats: Multicast restored cz-gpt, /dev/sda1, success"))
         let stop = lab.feed("stop")
         #expect(stop.status == 0, "\(stop.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work + "/state/feeder.pid"), "the lock is gone")

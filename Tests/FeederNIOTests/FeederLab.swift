@@ -49,7 +49,7 @@ final class FeederLab {
     /// parallel, each with its own feeder).
     var daemonGone: Bool { lan.shell("srv", "pgrep -f -- '[-]-state-dir \(work)/state'").status != 0 }
 
-    var log: String { (try? String(contentsOfFile: work + "/logs/ocs-live-feed-img.log", encoding: .utf8)) ?? "" }
+    var log: String { TestEnv.text(work + "/logs/ocs-live-feed-img.log") }
 
     func close() {
         feed("stop")

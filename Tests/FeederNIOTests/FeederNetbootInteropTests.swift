@@ -20,7 +20,7 @@ import TestSupport
         let start = feed("-b -md multicast --clients-to-wait 1 --max-time-to-wait 60 -dm start-new-dhcpd -cbm netboot -mcast-iface lsnet0 start cz-gpt sda")
         try #require(start.status == 0, "\(start.stderr)")
         let server = lan.address("srv")
-        let menu = (try? String(contentsOfFile: work + "/tftp/pxelinux.cfg/default", encoding: .utf8)) ?? ""
+        let menu = TestEnv.text(work + "/tftp/pxelinux.cfg/default")
         #expect(menu.contains("ocs_live_run=\"ocs-live-get-img \(server)\""), "\(menu)")
 
         // A PXE client: a lease (applied to its interface), the boot loader, the live root, the job.
@@ -31,7 +31,7 @@ import TestSupport
             """.write(toFile: work + "/udhcpc.sh", atomically: true, encoding: .utf8)
         chmod(work + "/udhcpc.sh", 0o755)
         let lease = lan.shell("c1", "busybox udhcpc -i lsnet0 -n -q -f -t 5 -T 1 -V PXEClient:Arch:00000:UNDI:002001 -s \(work)/udhcpc.sh")
-        let leased = ((try? String(contentsOfFile: work + "/leased", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let leased = (TestEnv.text(work + "/leased")).trimmingCharacters(in: .whitespacesAndNewlines)
         try #require(lease.status == 0 && !leased.isEmpty, "\(lease.stdout)\(lease.stderr)")
         let mac = lan.shell("c1", "cat /sys/class/net/lsnet0/address").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(lan.shell("c1", "cd \(work) && tftp \(server) -m binary -c get pxelinux.0 pxe.bin").status == 0)
@@ -51,7 +51,7 @@ import TestSupport
         lan.shell("c1", "printf '\(leased) \(mac) Multicast restored cz-gpt, /dev/sda1, success, 8.8 MB = 8588 Blocks, .135 mins;\\n' > /dev/tcp/\(server)/6461")
         let pxelinuxFile = work + "/tftp/pxelinux.cfg/01-" + mac.replacingOccurrences(of: ":", with: "-")
         for _ in 0..<100 where !fm.fileExists(atPath: work + "/tftp/grub/grub.cfg-drbl-" + mac) { usleep(100_000) }   // written last
-        #expect(((try? String(contentsOfFile: pxelinuxFile, encoding: .utf8)) ?? "").contains("chain.c32"), "the client boots its local disk next")
+        #expect((TestEnv.text(pxelinuxFile)).contains("chain.c32"), "the client boots its local disk next")
         #expect(fm.fileExists(atPath: work + "/tftp/grub/grub.cfg-drbl-" + leased))
 
         let stop = feed("stop")

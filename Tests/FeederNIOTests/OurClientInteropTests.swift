@@ -19,12 +19,12 @@ import TestSupport
             TestEnv.zeroFile("\(work)/\(host).img", size: 32 << 20)
             return lan.start(host, [Self.client, "-b", "-d", "\(work)/\(host).img", "--timeout", "60", server], log: "\(work)/\(host).log")
         }
-        let expected = try String(contentsOfFile: TestEnv.fixture("cz-gpt/expected/restored-disk.sha256"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = TestEnv.restoredDiskHash("cz-gpt")
         for (host, process) in zip(["c1", "c2"], clients) {
-            #expect(lan.wait(process, seconds: 90) == 0, "\(host): \((try? String(contentsOfFile: "\(work)/\(host).log", encoding: .utf8)) ?? "")")
+            #expect(lan.wait(process, seconds: 90) == 0, "\(host): \(TestEnv.text("\(work)/\(host).log"))")
             #expect(TestEnv.sha256("\(work)/\(host).img") == expected, "\(host)'s disk equals the real tools' restore")
         }
-        let jobs = (try? String(contentsOfFile: work + "/logs/clonezilla-jobs.log", encoding: .utf8)) ?? ""
+        let jobs = TestEnv.text(work + "/logs/clonezilla-jobs.log")
         for host in ["c1", "c2"] {
             #expect(jobs.contains("client \(lan.address(host)) (") && jobs.contains("Stats: Multicast restored cz-gpt, /dev/sda1, success"), "\(jobs)")
         }
@@ -48,8 +48,7 @@ import TestSupport
         for _ in 0..<20 where hostile.stderr.contains("connect") { usleep(250_000); hostile = lan.shell("c3", "\(Self.client) -b -d \(work)/victim.img --fetch-timeout 20 \(server)") }
         #expect(hostile.status == 1 && hostile.stderr.contains("shell syntax"), "\(hostile.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work + "/pwned"))
-        let zeros = TestEnv.shell("head -c \(32 << 20) /dev/zero | sha256sum | cut -d' ' -f1").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(TestEnv.sha256(work + "/victim.img") == zeros, "nothing written")
+        #expect(TestEnv.isUnwritten(work + "/victim.img", size: 32 << 20), "nothing written")
     }
 
     /// A partition job (`start cz-gpt sda2 sda1`): the streams come in the order the feeder names
@@ -77,12 +76,12 @@ import TestSupport
             TestEnv.zeroFile("\(lab.work)/\(host).img", size: 32 << 20)
             return lab.lan.start(host, [Self.client, "-b", "-d", "\(lab.work)/\(host).img", "--timeout", "60", lab.server], log: "\(lab.work)/\(host).log")
         }
-        let expected = try String(contentsOfFile: TestEnv.fixture("\(fixture)/expected/restored-disk.sha256"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = TestEnv.restoredDiskHash(fixture)
         for (host, process) in zip(["c1", "c2"], clients) {
-            #expect(lab.lan.wait(process, seconds: 100) == 0, "\(host): \((try? String(contentsOfFile: "\(lab.work)/\(host).log", encoding: .utf8)) ?? "")")
+            #expect(lab.lan.wait(process, seconds: 100) == 0, "\(host): \(TestEnv.text("\(lab.work)/\(host).log"))")
             #expect(TestEnv.sha256("\(lab.work)/\(host).img") == expected, "\(host)")
         }
-        let jobs = (try? String(contentsOfFile: lab.work + "/logs/clonezilla-jobs.log", encoding: .utf8)) ?? ""
+        let jobs = TestEnv.text(lab.work + "/logs/clonezilla-jobs.log")
         #expect(jobs.components(separatedBy: "Stats: Bittorrent restored \(fixture), /dev/sda1, success").count - 1 == 2, "\(jobs)")
     }
 
@@ -108,14 +107,14 @@ import TestSupport
         var flowing = false
         for _ in 0..<200 where !flowing {
             usleep(100_000)
-            flowing = ((try? String(contentsOfFile: work + "/c1.log", encoding: .utf8)) ?? "").contains("Connected as")
+            flowing = (TestEnv.text(work + "/c1.log")).contains("Connected as")
         }
         #expect(flowing)
         usleep(3_500_000)   // udp-sender starts ~2 s after the connection; 41 KB at 64 kbit/s take ~5 s
         TestEnv.run("pkill", ["-KILL", "-P", String(sender.processIdentifier)])
         let began = Date()
         let status = lan.wait(client, seconds: 30)
-        let log = (try? String(contentsOfFile: work + "/c1.log", encoding: .utf8)) ?? ""
+        let log = TestEnv.text(work + "/c1.log")
         #expect(status == 1 && Date().timeIntervalSince(began) < 15, "\(log)")
         #expect(log.contains("restore failed") && log.contains("port 2232") && log.contains("lsnet0") && log.contains("no data"), "\(log)")
     }
@@ -127,7 +126,7 @@ import TestSupport
         TestEnv.zeroFile(work + "/d.img", size: 32 << 20)
         let run = TestEnv.run(Self.client, ["-b", "--image-dir", TestEnv.fixture("cz-gpt/image"), "-d", work + "/d.img"])
         #expect(run.status == 0, "\(run.stderr)")
-        let expected = try String(contentsOfFile: TestEnv.fixture("cz-gpt/expected/restored-disk.sha256"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = TestEnv.restoredDiskHash("cz-gpt")
         #expect(TestEnv.sha256(work + "/d.img") == expected)
         #expect(TestEnv.run(Self.client, ["-b", "--image-dir", TestEnv.fixture("cz-gpt/image")]).status != 0, "no -d: refused")
     }

@@ -93,10 +93,10 @@ import TestSupport
             exit ${PIPESTATUS[0]}
             """], log: work + "/client-outer.log")
         let clientStatus = lan.wait(client, seconds: 480)
-        let tail = ((try? String(contentsOfFile: clientLog, encoding: .utf8)) ?? "").split(separator: "\n").suffix(25).joined(separator: "\n")
+        let tail = (TestEnv.text(clientLog)).split(separator: "\n").suffix(25).joined(separator: "\n")
         #expect(clientStatus == 0, "real client exit status \(String(describing: clientStatus)):\n\(tail)")
         for (host, pipeline) in zip(["c2", "c3"], pipelines) {
-            #expect(lan.wait(pipeline, seconds: 60) == 0, "\(host) pipeline: \((try? String(contentsOfFile: work + "/\(host).log", encoding: .utf8)) ?? "")")
+            #expect(lan.wait(pipeline, seconds: 60) == 0, "\(host) pipeline: \(TestEnv.text(work + "/\(host).log"))")
         }
 
         // The real client's disk: table, boot code, every partition as the real tools restore it.
@@ -126,7 +126,7 @@ import TestSupport
         // The real client's report, logged as ocsmgrd does, and its local-boot files.
         let clientIP = lan.address("c1")
         let mac = lan.shell("c1", "cat /sys/class/net/lsnet0/address").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let jobs = (try? String(contentsOfFile: work + "/logs/clonezilla-jobs.log", encoding: .utf8)) ?? ""
+        let jobs = TestEnv.text(work + "/logs/clonezilla-jobs.log")
         let line = jobs.split(separator: "\n").first { $0.contains("client \(clientIP) (\(mac)) finished restoring. Stats: Multicast restored \(imagePrefix),") }
         #expect(line.map { $0.components(separatedBy: "success").count - 1 } == 3, "job log:\n\(jobs)")
         let hexIP = clientIP.split(separator: ".").map { String(format: "%02X", Int($0)!) }.joined()

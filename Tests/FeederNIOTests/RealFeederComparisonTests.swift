@@ -30,7 +30,7 @@ import TestSupport
         let realSeconds = Date().timeIntervalSince(realStarted)
         kill(real.processIdentifier, SIGKILL)   // unshare --kill-child: the namespace and all in it end
         lan.wait(real, seconds: 10)
-        try #require(published, "the real feeder did not publish within 120 s: \((try? String(contentsOfFile: work + "/real-feeder.log", encoding: .utf8)) ?? "")")
+        try #require(published, "the real feeder did not publish within 120 s: \(TestEnv.text(work + "/real-feeder.log"))")
 
         let ourStarted = Date()
         let start = ours("\(Self.options) start cz-gpt sda")
@@ -82,14 +82,14 @@ import TestSupport
         defer { kill(real.processIdentifier, SIGKILL); lab.lan.wait(real, seconds: 10) }
         TestEnv.zeroFile(lab.work + "/c1.img", size: 32 << 20)
         let client = lab.lan.shell("c1", "\(TestEnv.tool("ocs-live-get-img")) -b -d \(lab.work)/c1.img --fetch-timeout 150 --timeout 120 \(lab.server)")
-        #expect(client.status == 0, "\(client.stderr)\n\((try? String(contentsOfFile: lab.work + "/real-feeder.log", encoding: .utf8)) ?? "")")
-        let expected = try String(contentsOfFile: TestEnv.fixture("cz-gpt/expected/restored-disk.sha256"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(client.status == 0, "\(client.stderr)\n\(TestEnv.text(lab.work + "/real-feeder.log"))")
+        let expected = TestEnv.restoredDiskHash("cz-gpt")
         #expect(TestEnv.sha256(lab.work + "/c1.img") == expected)
         let jobLog = lab.work + "/iso/srv-log/clonezilla/clonezilla-jobs.log"
         var jobs = ""
         for _ in 0..<50 where !jobs.contains(lab.lan.address("c1")) {
             usleep(100_000)
-            jobs = (try? String(contentsOfFile: jobLog, encoding: .utf8)) ?? ""
+            jobs = TestEnv.text(jobLog)
         }
         #expect(jobs.contains("client \(lab.lan.address("c1")) (") && jobs.components(separatedBy: "success").count - 1 == 3, "real ocsmgrd's log: \(jobs)")
     }

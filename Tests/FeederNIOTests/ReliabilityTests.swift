@@ -8,8 +8,6 @@ import TestSupport
 @Suite(.serialized) struct ReliabilityTests {
     static let client = TestEnv.tool("ocs-live-get-img")
 
-    static func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-
     /// Polls `condition` every 50 ms for at most `seconds`.
     static func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
@@ -44,22 +42,22 @@ import TestSupport
                                       log: "\(work)/\(host).log")
         }
         // The session starts once the four are in; strike two seconds into the data.
-        let connected = Self.eventually(60) { hosts.allSatisfy { Self.text("\(work)/\($0).log").contains("Connected as") } }
-        try #require(connected, "\(hosts.map { Self.text("\(work)/\($0).log") })")
+        let connected = Self.eventually(60) { hosts.allSatisfy { TestEnv.text("\(work)/\($0).log").contains("Connected as") } }
+        try #require(connected, "\(hosts.map { TestEnv.text("\(work)/\($0).log") })")
         usleep(2_000_000)
         #expect(clients["c3"]!.isRunning && clients["c4"]!.isRunning, "the stream lasted less than two seconds: the faults struck after it")
         kill(clients["c3"]!.processIdentifier, SIGKILL)
         #expect(lan.loss("c4", perMille: 1000))
 
         for host in ["c1", "c2"] {
-            #expect(lan.wait(clients[host]!, seconds: 120) == 0, "\(host): \(Self.text("\(work)/\(host).log"))")
+            #expect(lan.wait(clients[host]!, seconds: 120) == 0, "\(host): \(TestEnv.text("\(work)/\(host).log"))")
             #expect(source.restoredIn("\(work)/\(host).img"), "\(host)'s partition equals the source as partclone restores it")
         }
         #expect(lan.dropped("c1") > 100, "c1 lost \(lan.dropped("c1")) data datagrams")
         let starved = lan.wait(clients["c4"]!, seconds: 60)
-        let starvedLog = Self.text("\(work)/c4.log")
+        let starvedLog = TestEnv.text("\(work)/c4.log")
         #expect(starved == 1 && starvedLog.contains("no data") && starvedLog.contains("restore failed"), "\(starvedLog)")
-        let jobs = Self.text(work + "/logs/clonezilla-jobs.log")
+        let jobs = TestEnv.text(work + "/logs/clonezilla-jobs.log")
         for host in ["c1", "c2"] {
             #expect(jobs.contains("client \(lan.address(host)) (") && jobs.contains("success"), "\(jobs)")
         }
@@ -101,14 +99,13 @@ import TestSupport
         TestEnv.zeroFile(work + "/small.img", size: 16 << 20)
         let small = lan.shell("c2", "\(Self.client) -b -d \(work)/small.img --timeout 30 \(lab.server)")
         #expect(small.status == 1 && small.stderr.contains("small"), "\(small.stderr)")
-        let zeros = TestEnv.shell("head -c \(16 << 20) /dev/zero | sha256sum | cut -d' ' -f1").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(TestEnv.sha256(work + "/small.img") == zeros, "nothing written to the too-small disk")
+        #expect(TestEnv.isUnwritten(work + "/small.img", size: 16 << 20), "nothing written to the too-small disk")
         TestEnv.zeroFile(work + "/c1.img", size: 32 << 20)
         let good = lan.shell("c1", "\(Self.client) -b -d \(work)/c1.img --timeout 60 \(lab.server)")
         #expect(good.status == 0, "\(good.stderr)")
-        let expected = try String(contentsOfFile: TestEnv.fixture("cz-gpt/expected/restored-disk.sha256"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = TestEnv.restoredDiskHash("cz-gpt")
         #expect(TestEnv.sha256(work + "/c1.img") == expected)
-        let jobs = Self.text(work + "/logs/clonezilla-jobs.log")
+        let jobs = TestEnv.text(work + "/logs/clonezilla-jobs.log")
         #expect(jobs.split(separator: "\n").contains { $0.contains("client \(lan.address("c2")) (") && $0.contains("***FAIL***") }, "\(jobs)")
     }
 
@@ -142,7 +139,7 @@ import TestSupport
         TestEnv.zeroFile(work + "/c1.img", size: 32 << 20)
         let run = lan.shell("c1", "\(Self.client) -b -d \(work)/c1.img --timeout 60 \(lab.server)")
         #expect(run.status == 1 && run.stderr.contains("sda1") && run.stderr.lowercased().contains("checksum") && run.stderr.contains("restore failed"), "\(run.stderr)")
-        let jobs = Self.text(work + "/logs/clonezilla-jobs.log")
+        let jobs = TestEnv.text(work + "/logs/clonezilla-jobs.log")
         #expect(jobs.contains("client \(lan.address("c1")) (") && jobs.contains("***FAIL***") && !jobs.contains("success"), "\(jobs)")
     }
 
@@ -176,11 +173,11 @@ import TestSupport
         let attacker = lan.start("c2", ["/usr/bin/python3", work + "/garbage.py", lab.server] + ports.map(String.init), log: work + "/garbage.log")
         TestEnv.zeroFile(work + "/c1.img", size: 32 << 20)
         let first = lan.start("c1", [Self.client, "-b", "-d", work + "/c1.img", "--timeout", "60", lab.server], log: work + "/c1.log")
-        #expect(lan.wait(first, seconds: 100) == 0, "\(Self.text(work + "/c1.log"))")
-        #expect(lan.wait(attacker, seconds: 60) == 0, "\(Self.text(work + "/garbage.log"))")
-        let sent = Int(Self.text(work + "/garbage.log").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(lan.wait(first, seconds: 100) == 0, "\(TestEnv.text(work + "/c1.log"))")
+        #expect(lan.wait(attacker, seconds: 60) == 0, "\(TestEnv.text(work + "/garbage.log"))")
+        let sent = Int(TestEnv.text(work + "/garbage.log").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         #expect(sent >= ports.count * 5 * 10, "garbage connections made: \(sent)")
-        let expected = try String(contentsOfFile: TestEnv.fixture("cz-gpt/expected/restored-disk.sha256"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = TestEnv.restoredDiskHash("cz-gpt")
         #expect(TestEnv.sha256(work + "/c1.img") == expected)
         #expect(!lab.daemonGone && lab.feed("status").status == 0, "the feeder survived")
         TestEnv.zeroFile(work + "/c2.img", size: 32 << 20)

@@ -61,7 +61,7 @@ import TestSupport
         #expect(lan.wait(receiver, seconds: 60) == 0, "both streams received after start-now")
         let expected = TestEnv.shell("cat \(work)/root/cz-gpt/sda1.*-ptcl-img.* | sha256sum | cut -d' ' -f1").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(TestEnv.sha256(work + "/s0") == expected)
-        let log = (try? String(contentsOfFile: work + "/logs/ocs-live-feed-img.log", encoding: .utf8)) ?? ""
+        let log = TestEnv.text(work + "/logs/ocs-live-feed-img.log")
         #expect(log.contains("start-now: stream 1 released") && log.contains("start-now: stream 2 released"), "\(log)")
         let none = lan.shell("c2", "curl -sf -X POST http://\(server)/start-now").stdout
         #expect(none == "no session is waiting for receivers\n", "\(none)")

@@ -22,7 +22,7 @@ import DHCP
         let base = "http://127.0.0.1:\(port)"
         func get(_ args: [String]) -> (code: String, body: String) {
             let run = TestEnv.run(curl, ["-s", "-o", work + "/got", "-w", "%{http_code}"] + args)
-            return (run.stdout, (try? String(contentsOfFile: work + "/got", encoding: .utf8)) ?? "")
+            return (run.stdout, TestEnv.text(work + "/got"))
         }
         #expect(get([base + "/img-wo-fs.tar.xz"]).code == "200")
         #expect(TestEnv.sha256(work + "/got") == TestEnv.sha256(work + "/root/img-wo-fs.tar.xz"))

@@ -98,6 +98,25 @@ public enum TestEnv {
         }
     }
 
+    /// The whole disk's SHA-256 as the real tools restore `fixture` (`expected/restored-disk.sha256`).
+    public static func restoredDiskHash(_ fixture: String) -> String {
+        text(TestEnv.fixture("\(fixture)/expected/restored-disk.sha256")).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Nothing was written: the file still has `size` bytes, every one zero.
+    public static func isUnwritten(_ path: String, size: UInt64) -> Bool {
+        let actual = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.uint64Value
+        guard actual == size, let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            if chunk.contains(where: { $0 != 0 }) { return false }
+        }
+        return true
+    }
+
+    /// A file's text (a log, a report); empty when it does not exist.
+    public static func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
     /// A file of `size` zero bytes.
     public static func zeroFile(_ path: String, size: UInt64) {
         _ = FileManager.default.createFile(atPath: path, contents: nil)

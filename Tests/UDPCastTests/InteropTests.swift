@@ -65,7 +65,7 @@ import TestSupport
             return FileManager.default.fileExists(atPath: out) && TestEnv.sha256(out) == expected
         }
         let logs = (["srv"] + run.receivers.indices.map { "c\($0 + 1)" })
-            .map { "== \($0)\n" + ((try? String(contentsOfFile: "\(dir)/\($0).log", encoding: .utf8)) ?? "") }
+            .map { "== \($0)\n" + (TestEnv.text("\(dir)/\($0).log")) }
             .joined(separator: "\n").replacingOccurrences(of: "\r", with: "\n")
         return (status, matches, logs)
     }

@@ -37,7 +37,10 @@ public struct AddressServer: Sendable {
     }
 
     public let configuration: Configuration
-    public private(set) var table: LeaseTable
+    public private(set) var table: LeaseTable { didSet { revision &+= 1 } }
+    /// Counts changes to `table`, so a driver knows when to save it without comparing tables
+    /// (which costs a walk of every lease per packet in a busy lab).
+    public private(set) var revision = 0
 
     public init(configuration: Configuration, table: LeaseTable) {
         self.configuration = configuration

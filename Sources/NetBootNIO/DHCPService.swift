@@ -22,7 +22,10 @@ public final class DHCPService: @unchecked Sendable {
         public init() {}
     }
 
-    private var role: Role
+    /// One of the two, kept apart (not as a `Role`) so that a packet mutates the lease table
+    /// in place: an enum payload taken out, changed and put back copies every lease.
+    private var addressServer: AddressServer?
+    private var proxy: ProxyDHCP?
     private let interface: NetworkInterface
     private let ports: Ports
     private let leaseFile: String?
@@ -35,7 +38,10 @@ public final class DHCPService: @unchecked Sendable {
     public init(role: Role, interface: NetworkInterface, ports: Ports = Ports(), leaseFile: String? = nil,
                 loop: EventLoop, log: @escaping ServiceLog, events: NetBootEvents? = nil) {
         self.events = events
-        self.role = role
+        switch role {
+        case .addressServer(let server): addressServer = server
+        case .proxy(let responder): proxy = responder
+        }
         self.interface = interface
         self.ports = ports
         self.leaseFile = leaseFile
@@ -45,13 +51,12 @@ public final class DHCPService: @unchecked Sendable {
 
     /// Binds the sockets (67, plus 4011 for a proxy) and starts answering.
     public func start() throws {
-        if case .addressServer(var server) = role, let leaseFile, let text = try? String(contentsOfFile: leaseFile, encoding: .utf8) {
-            server.restoreLeases(text: text, now: Date().timeIntervalSince1970)
-            role = .addressServer(server)
-            log("dhcp: \(server.table.leases.count) lease(s) restored from \(leaseFile)")
+        if addressServer != nil, let leaseFile, let text = try? String(contentsOfFile: leaseFile, encoding: .utf8) {
+            addressServer!.restoreLeases(text: text, now: Date().timeIntervalSince1970)
+            log("dhcp: \(addressServer!.table.leases.count) lease(s) restored from \(leaseFile)")
         }
         var wanted: [UInt16] = ports.bindServerPort ? [ports.server] : []
-        if case .proxy = role { wanted.append(ports.proxy) }
+        if proxy != nil { wanted.append(ports.proxy) }
         do {
             for port in wanted {
                 // No SO_REUSEADDR: a second DHCP server on this host (dnsmasq, another
@@ -66,11 +71,10 @@ public final class DHCPService: @unchecked Sendable {
             stop()
             throw error
         }
-        switch role {
-        case .addressServer(let server):
+        if let server = addressServer {
             let pool = server.table.pool
             log("dhcp: serving \(IPv4Address(pool.lowerBound))-\(IPv4Address(pool.upperBound)) on \(interface.name) as \(server.configuration.server)")
-        case .proxy(let proxy):
+        } else if let proxy {
             log("dhcp: proxyDHCP on \(interface.name) as \(proxy.server) (ports \(wanted.map(String.init).joined(separator: ", ")))")
         }
     }
@@ -88,17 +92,15 @@ public final class DHCPService: @unchecked Sendable {
         let client = DHCPService.describe(request)
         var reply: DHCPMessage?
         var destination = SocketAddress?.none
-        switch role {
-        case .addressServer(var server):
-            let before = server.table
-            let answer = server.handle(request, now: Date().timeIntervalSince1970)
-            if server.table != before { scheduleSave() }
-            role = .addressServer(server)
+        if addressServer != nil {
+            let revision = addressServer!.revision
+            let answer = addressServer!.handle(request, now: Date().timeIntervalSince1970)
+            if addressServer!.revision != revision { scheduleSave() }
             if let answer {
                 reply = answer.message
                 destination = address(for: answer.destination)
             }
-        case .proxy(let proxy):
+        } else if let proxy {
             if port == ports.proxy {
                 reply = proxy.ack(toBootRequest: request)
                 if let sourceAddress = source.ipv4 {
@@ -148,7 +150,7 @@ public final class DHCPService: @unchecked Sendable {
 
     private func saveLeases() {
         saveScheduled = false
-        guard let leaseFile, case .addressServer(let server) = role else { return }
+        guard let leaseFile, let server = addressServer else { return }
         let text = server.table.text(now: Date().timeIntervalSince1970)
         let temporary = leaseFile + ".tmp"
         do {

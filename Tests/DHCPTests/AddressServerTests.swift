@@ -47,6 +47,21 @@ import Testing
         #expect(dhcp.handle(Self.message(.discover, mac: 1), now: 5)?.message.yiaddr == offer.message.yiaddr)
     }
 
+    /// The driver saves the lease file when `revision` moves: every table change moves it,
+    /// a message that changes nothing does not.
+    @Test func revisionCountsTableChanges() throws {
+        var dhcp = Self.make()
+        let start = dhcp.revision
+        var reply = Self.message(.discover, mac: 9)
+        reply.op = .reply
+        #expect(dhcp.handle(reply, now: 0) == nil && dhcp.revision == start, "a reply is not a request")
+        let offer = try Self.must(dhcp.handle(Self.message(.discover, mac: 1), now: 0))
+        let afterOffer = dhcp.revision
+        #expect(afterOffer > start, "an offer holds the address")
+        _ = try Self.must(dhcp.handle(Self.message(.request, mac: 1, requested: offer.message.yiaddr, serverID: Self.server), now: 1))
+        #expect(dhcp.revision > afterOffer, "the ACK binds it")
+    }
+
     /// dnsmasq NAKed 33-37 of 200 REQUESTs with 16 DORAs in flight; held offers never collide.
     @Test func concurrentClientsNeverCollide() throws {
         var dhcp = Self.make()

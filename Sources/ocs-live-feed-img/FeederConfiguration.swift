@@ -46,12 +46,15 @@ struct FeederConfiguration {
         if let mode = invocation.clientMode { menu.purpose = mode.rawValue }
     }
 
-    /// The pid of the running feeder, if its lock names a live process.
-    func runningPID() -> Int32? {
+    /// The pid the lock names, alive or not.
+    private var lockedPID: Int32? {
         guard let text = try? String(contentsOfFile: lock, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, Self.isFeeder(pid) else { return nil }
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else { return nil }
         return pid
     }
+
+    /// The pid of the running feeder, if its lock names a live one.
+    func runningPID() -> Int32? { lockedPID.flatMap { Self.isFeeder($0) ? $0 : nil } }
 
     /// A live feeder: not a zombie (a killed daemon waits for its reaper a while) and running
     /// this program (a stale lock's pid may have been reused by another process).
@@ -89,10 +92,12 @@ extension FeederConfiguration {
         for path in [state + "/btzone", state + "/from-device", ready, statusFile] { try? fm.removeItem(atPath: path) }
     }
 
-    /// The pid in a lock whose process is gone: the feeder died without stopping.
-    var stalePID: Int32? {
-        guard let text = try? String(contentsOfFile: lock, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
-        return runningPID() == nil ? pid : nil
+    /// A feeder that died without stopping (its lock names a process that is gone): withdraws
+    /// what it published and drops its lock, once, and returns its pid.
+    func clearDeadFeeder(log: (String) -> Void) -> Int32? {
+        guard let dead = lockedPID, !Self.isFeeder(dead) else { return nil }
+        withdrawPublished(log: log)
+        try? FileManager.default.removeItem(atPath: lock)
+        return dead
     }
 }

@@ -10,7 +10,7 @@ enum Launcher {
         try? FileManager.default.removeItem(atPath: configuration.ready)
         let logFile = configuration.logFile
         // Appended to, never truncated: the log of a feeder that died is what the admin reads next.
-        if !FileManager.default.fileExists(atPath: logFile) { FileManager.default.createFile(atPath: logFile, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logFile) { _ = FileManager.default.createFile(atPath: logFile, contents: nil) }
         let logHandle = FileHandle(forWritingAtPath: logFile)
         let startOffset = (try? logHandle?.seekToEnd()) ?? 0
         let process = Process()
@@ -27,7 +27,10 @@ enum Launcher {
                 exit(0)
             }
             if !process.isRunning {
-                let this = FileManager.default.contents(atPath: logFile).map { String(decoding: $0.dropFirst(Int(startOffset)), as: UTF8.self) } ?? ""
+                // Only what this daemon wrote: the log holds earlier runs too.
+                let reader = FileHandle(forReadingAtPath: logFile)
+                _ = try? reader?.seek(toOffset: startOffset)
+                let this = (try? reader?.readToEnd()).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) } ?? ""
                 let tail = this.split(separator: "\n").suffix(5).joined(separator: "\n")
                 fail("ocs-live-feed-img: the daemon stopped while starting:\n\(tail)")
             }

@@ -32,13 +32,12 @@ do { configuration = try FeederConfiguration(invocation) } catch { fail("ocs-liv
 switch invocation.mode {
 case .stop:
     guard let pid = configuration.runningPID() else {
-        if let dead = configuration.stalePID {
-            configuration.withdrawPublished(log: say)
+        if let dead = configuration.clearDeadFeeder(log: say) {
             say("ocs-live-feed-img: the feeder (pid \(dead)) had died without stopping; its job and boot files are withdrawn")
         } else {
+            try? FileManager.default.removeItem(atPath: configuration.lock)
             say("OCS is not running!")
         }
-        try? FileManager.default.removeItem(atPath: configuration.lock)
         exit(0)
     }
     kill(pid, SIGTERM)
@@ -75,8 +74,7 @@ let pseudoImageName: String? = fromDevice ? invocation.sourceImage ?? "raw-psdo-
 let job: FeederJob
 do { job = try FeederJob(invocation, imagePrefix: pseudoImageName) } catch { fail(error.description, error.exitCode) }
 if let pid = configuration.runningPID() { fail("ocs-live-feed-img: already running (pid \(pid)); stop it first") }
-if let dead = configuration.stalePID {
-    configuration.withdrawPublished(log: say)
+if let dead = configuration.clearDeadFeeder(log: say) {
     say("ocs-live-feed-img: warning: the previous feeder (pid \(dead)) had died without stopping; what it published is withdrawn")
 }
 let interface: NetworkInterface
@@ -91,6 +89,9 @@ if fromDevice {
     guard invocation.deviceType != .partitions else {
         fail("ocs-live-feed-img: -cdt part-2-mparts is not supported by this build; feed the whole disk (-cdt disk-2-mdisks)")
     }
+    // The pseudo image is made once, by the daemon: it reads the device's tables and boot
+    // sectors, and its name carries the time it is made.
+    if !invocation.foreground { Launcher.detach(arguments: arguments, configuration: configuration) }
     let name = pseudoImageName!
     do {
         let made = try DevicePseudoImage.make(disk: invocation.source!, name: name, under: configuration.state + "/from-device", logs: configuration.logs)

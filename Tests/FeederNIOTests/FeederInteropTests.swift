@@ -43,7 +43,7 @@ import TestSupport
         #expect(again.status == 0 && again.stderr.contains("OCS is not running!"))
     }
 
-    @Test(.timeLimit(.minutes(2))) func badStartsFailFastAndStartNothing() throws {
+    @Test(.timeLimit(.minutes(8))) func badStartsFailFastAndStartNothing() throws {
         guard let lab = FeederLab.make(clients: 2, tag: "fb", needs: ["udp-receiver", "curl", "tar"]) else { return }
         defer { lab.close() }
         let (lan, work) = (lab.lan, lab.work)

@@ -7,7 +7,7 @@ import TestSupport
 /// its phases on the status page, writes its local-boot files when it reports success, and
 /// `stop` removes them and frees every port.
 @Suite(.serialized) struct FeederNetbootInteropTests {
-    @Test(.timeLimit(.minutes(3))) func oneClientFromLeaseToLocalBoot() throws {
+    @Test(.timeLimit(.minutes(8))) func oneClientFromLeaseToLocalBoot() throws {
         guard FileManager.default.fileExists(atPath: "/usr/lib/PXELINUX/pxelinux.0") else { return print("skipped: pxelinux is not installed") }
         guard let lab = FeederLab.make(clients: 1, tag: "fnb", needs: ["busybox", "tftp", "curl"], directories: ["live/live", "tftp"]) else { return }
         defer { lab.close() }

@@ -5,7 +5,7 @@ import TestSupport
 /// README's first command: `scripts/lab.sh` deploys both fixtures to three clients (files and
 /// loop devices) with our feeder and client, every disk equal to the real tools' restore.
 @Suite(.serialized) struct LabScriptTests {
-    @Test(.timeLimit(.minutes(3))) func labDeploysBothFixtures() {
+    @Test(.timeLimit(.minutes(8))) func labDeploysBothFixtures() {
         guard TestEnv.isRoot else { return print("skipped: needs root (network namespaces, loop devices)") }
         let bin = URL(fileURLWithPath: TestEnv.tool("ocs-live-get-img")).deletingLastPathComponent().path
         for (fixture, loop) in [("cz-gpt", "0"), ("cz-dos", "1")] {

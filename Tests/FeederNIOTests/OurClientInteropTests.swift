@@ -9,7 +9,7 @@ import TestSupport
 @Suite(.serialized) struct OurClientInteropTests {
     static let client = TestEnv.tool("ocs-live-get-img")
 
-    @Test(.timeLimit(.minutes(3))) func twoClientsLateClientAndHostileJob() throws {
+    @Test(.timeLimit(.minutes(8))) func twoClientsLateClientAndHostileJob() throws {
         guard let lab = FeederLab.make(clients: 3, tag: "oc", needs: ["python3"], directories: ["hostile"]) else { return }
         defer { lab.close() }
         let (lan, work, server) = (lab.lan, lab.work, lab.server)
@@ -53,7 +53,7 @@ import TestSupport
 
     /// A partition job (`start cz-gpt sda2 sda1`): the streams come in the order the feeder names
     /// them, and each lands in its own target, byte for byte as the real tools restore it.
-    @Test(.timeLimit(.minutes(2))) func partitionJob() throws {
+    @Test(.timeLimit(.minutes(8))) func partitionJob() throws {
         guard let lab = FeederLab.make(clients: 1, tag: "op") else { return }
         defer { lab.close() }
         let start = lab.feed("-b -md multicast --clients-to-wait 1 -cbm local-boot-media -mcast-iface lsnet0 start cz-gpt sda2 sda1")
@@ -87,7 +87,7 @@ import TestSupport
 
     /// The sender goes away in the middle of a partition (the real udp-sender, rate-limited and
     /// killed): the client ends within its receive timeout, says which stream, and reports failure.
-    @Test(.timeLimit(.minutes(2))) func senderDisappears() throws {
+    @Test(.timeLimit(.minutes(8))) func senderDisappears() throws {
         guard let lab = FeederLab.make(clients: 1, tag: "os", needs: ["udp-sender", "python3"], directories: ["www"]) else { return }
         defer { lab.close() }
         let (lan, work, server) = (lab.lan, lab.work, lab.server)

@@ -77,7 +77,7 @@ import TestSupport
     /// and frees the lock, a new `start` serves, a client whose disk is too small is refused
     /// before anything is written (and reports failure), and a client with the right disk
     /// restores it exactly.
-    @Test(.timeLimit(.minutes(3))) func killedFeederThenStopStartAndATooSmallDisk() throws {
+    @Test(.timeLimit(.minutes(8))) func killedFeederThenStopStartAndATooSmallDisk() throws {
         guard let lab = FeederLab.make(clients: 2, tag: "rk") else { return }
         defer { lab.close() }
         let (lan, work) = (lab.lan, lab.work)
@@ -113,7 +113,7 @@ import TestSupport
     /// recompressed, so zstd sees nothing wrong): `-cm` refuses at start on MD5SUMS, the default
     /// restorable check refuses naming the partition, and with `-sc0` the client finds it by the
     /// partclone checksum, exits 1 and reports failure.
-    @Test(.timeLimit(.minutes(2))) func aCorruptedChunk() throws {
+    @Test(.timeLimit(.minutes(8))) func aCorruptedChunk() throws {
         guard let lab = FeederLab.make(clients: 1, tag: "rc", needs: ["zstd", "python3"]) else { return }
         defer { lab.close() }
         let (lan, work) = (lab.lan, lab.work)
@@ -146,7 +146,7 @@ import TestSupport
     /// BitTorrent: while a client leeches, another host sends garbage (random bytes, a broken BT
     /// handshake, a half HTTP request) to every TCP port the feeder listens on, again and
     /// again. The client's disk ends exact, the feeder keeps running and serves a second client.
-    @Test(.timeLimit(.minutes(3))) func garbageOnEveryPortDuringABitTorrentJob() throws {
+    @Test(.timeLimit(.minutes(8))) func garbageOnEveryPortDuringABitTorrentJob() throws {
         guard let lab = FeederLab.make(clients: 2, tag: "rg", needs: ["python3"]) else { return }
         defer { lab.close() }
         let (lan, work) = (lab.lan, lab.work)

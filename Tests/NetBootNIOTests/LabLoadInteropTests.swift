@@ -3,13 +3,14 @@ import Testing
 import TestSupport
 
 /// A lab powering on at once: 100 TFTP downloads from 100 client addresses at the same time,
-/// and 200 DHCP clients leasing within 10 s, against `ocs-netboot` in namespaces.
+/// and 200 DHCP clients leasing within 10 s, against `ocs-netboot` in namespaces. Time limits
+/// here and in the feeder suites are wide: in CI a test's clock also runs while it waits
+/// behind other suites for one of the two cores' test threads (finished tests were seen
+/// reported at 320–370 s whose own work took seconds).
 @Suite(.serialized) struct LabLoadInteropTests {
     /// 100 curl downloads at once, each from its own address on the client's link (one host per
     /// address, as a lab is): every file arrives whole, none is turned away as busy.
-    // The transfers take seconds; under CI's load (qemu boots in the same suite run) the
-    // namespace set-up and teardown have taken minutes, hence the wide limit.
-    @Test(.timeLimit(.minutes(6))) func hundredConcurrentTFTPTransfers() throws {
+    @Test(.timeLimit(.minutes(8))) func hundredConcurrentTFTPTransfers() throws {
         guard let lab = PXELab.make(clients: 1, tag: "tl", tools: ["curl"]) else { return }
         defer { lab.down() }
         lab.file("pxelinux.0", bytes: 46_000)
@@ -38,7 +39,7 @@ import TestSupport
 
     /// 200 DHCP clients (fresh MACs, all asking at once, none releasing) get 200 distinct
     /// addresses within 10 s, without a NAK or a timeout.
-    @Test(.timeLimit(.minutes(2))) func twoHundredDHCPClientsWithinTenSeconds() throws {
+    @Test(.timeLimit(.minutes(8))) func twoHundredDHCPClientsWithinTenSeconds() throws {
         guard let lab = PXELab.make(clients: 1, tag: "dl", tools: ["python3"]) else { return }
         defer { lab.down() }
         lab.bare("c1")
